@@ -1,0 +1,35 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "sxevidence",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "sxevidence", targets: ["sxevidence"]),
+        .library(name: "SXEvidenceCore", targets: ["SXEvidenceCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C libraries from Debian, each behind one small system-library module with prefixed names.
+        .systemLibrary(name: "CSXCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CSXOpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CSXSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .target(
+            name: "SXEvidenceCore",
+            dependencies: ["CSXCurl", "CSXOpenSSL", "CSXSQLite"]
+        ),
+        .executableTarget(
+            name: "sxevidence",
+            dependencies: [
+                "SXEvidenceCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Measures what scripts/bench reports that a command line cannot time (proof latency in-process).
+        .executableTarget(name: "sxbench", dependencies: ["SXEvidenceCore"]),
+        .testTarget(name: "SXEvidenceCoreTests", dependencies: ["SXEvidenceCore"]),
+        .testTarget(name: "SXEvidenceCLITests", dependencies: ["SXEvidenceCore"]),
+    ]
+)

@@ -1,0 +1,51 @@
+#ifndef CSXOPENSSL_SHIM_H
+#define CSXOPENSSL_SHIM_H
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/err.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <openssl/bio.h>
+
+// BIO_get_mem_data is a macro over BIO_ctrl; Swift cannot import it.
+static inline long sx_bio_get_mem_data(BIO *bio, char **data) {
+    return BIO_get_mem_data(bio, data);
+}
+
+// OPENSSL_free is a macro that passes __FILE__/__LINE__.
+static inline void sx_openssl_free(void *p) { OPENSSL_free(p); }
+
+// EVP_PKEY_Q_keygen is variadic; SM2 keys are EC keys on the "SM2" named group.
+static inline EVP_PKEY *sx_keygen_sm2(void) { return EVP_PKEY_Q_keygen(NULL, NULL, "SM2"); }
+
+// Same reason: EVP_PKEY_Q_keygen is variadic.
+static inline EVP_PKEY *sx_keygen_ed25519(void) { return EVP_PKEY_Q_keygen(NULL, NULL, "ED25519"); }
+
+// SM2 signatures need the distinguishing ID (GB/T 32918.2 Z_A) set on a key context that the
+// digest context then owns; the order of these calls matters, so it lives in one place.
+static inline int sx_sm2_digest_init(EVP_MD_CTX *mctx, EVP_PKEY *pkey, const EVP_MD *sm3,
+                                     const unsigned char *id, size_t idlen, int forSigning) {
+    EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new(pkey, NULL);
+    if (pctx == NULL) return 0;
+    if (EVP_PKEY_CTX_set1_id(pctx, id, idlen) <= 0) { EVP_PKEY_CTX_free(pctx); return 0; }
+    EVP_MD_CTX_set_pkey_ctx(mctx, pctx);
+    int rc = forSigning ? EVP_DigestSignInit(mctx, NULL, sm3, NULL, pkey)
+                        : EVP_DigestVerifyInit(mctx, NULL, sm3, NULL, pkey);
+    return rc;
+}
+
+// EVP_MD_CTX_set_pkey_ctx does not take ownership; free the key context after use.
+static inline void sx_md_ctx_free_with_pkey_ctx(EVP_MD_CTX *mctx) {
+    EVP_PKEY_CTX *pctx = EVP_MD_CTX_get_pkey_ctx(mctx);
+    EVP_MD_CTX_free(mctx);
+    if (pctx != NULL) EVP_PKEY_CTX_free(pctx);
+}
+
+// SM2 public point (0x04 || X || Y) from a key, via the provider parameter (no deprecated EC_KEY API).
+static inline size_t sx_pkey_get_encoded_public(EVP_PKEY *pkey, unsigned char *out, size_t outlen) {
+    size_t len = 0;
+    if (EVP_PKEY_get_octet_string_param(pkey, "encoded-pub-key", out, outlen, &len) != 1) return 0;
+    return len;
+}
+#endif

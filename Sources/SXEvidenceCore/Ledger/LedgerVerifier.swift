@@ -1,0 +1,323 @@
+import Foundation
+
+/// One problem found by `verify`, precise enough to act on: which entry, which field, what was expected.
+public struct VerifyFailure: Sendable, Codable {
+    public var evidenceID: String?
+    public var field: String
+    public var expected: String
+    public var found: String
+    public var zh: String
+    public var en: String
+
+    public func message(_ lang: Language) -> String { lang == .zh ? zh : en }
+}
+
+/// One line of the report: a group of checks with the count it covered and the time it took.
+public struct VerifyCheck: Sendable, Codable {
+    public var name: String
+    public var ok: Bool
+    public var count: Int64
+    public var seconds: Double
+    public var detail: String
+}
+
+public struct VerifyReport: Sendable, Codable {
+    public var checks: [VerifyCheck] = []
+    public var failures: [VerifyFailure] = []
+    public var ok: Bool { failures.isEmpty && checks.allSatisfy(\.ok) }
+}
+
+/// Recomputes everything a node home claims (sxevidence-ledger(5), VERIFICATION).
+public struct LedgerVerifier {
+    public let home: NodeHome
+    public var checkObjects = true
+    public var maxFailures = 100
+
+    public init(home: NodeHome) { self.home = home }
+
+    public func run(progress: (String, Int64, Int64) -> Void = { _, _, _ in }) throws -> VerifyReport {
+        try CryptoSelfTest.require()
+        var report = VerifyReport()
+        var failures: [VerifyFailure] = []
+        func fail(_ id: String?, _ field: String, _ expected: String, _ found: String, zh: String, en: String) {
+            if failures.count < maxFailures {
+                failures.append(VerifyFailure(evidenceID: id, field: field, expected: expected, found: found, zh: zh, en: en))
+            }
+        }
+        let ledger = home.ledger
+        let db = ledger.db
+        try db.exec("BEGIN")
+        defer { try? db.exec("COMMIT") }
+
+        // 1. Entries: canonical bytes, leaf hash, chain link, index and ID.
+        var t0 = Date()
+        let hasher = MerkleHasher()
+        let total = try ledger.size()
+        var leaves = HashLevel(capacity: Int(total))
+        var artifactsBySHA: [String: (Artifact, String)] = [:]
+        let rows = try db.statement("SELECT \(Ledger.entryColumns) FROM entries ORDER BY idx")
+        let arts = try db.statement("SELECT entry_idx, name, size, sha256, sm3 FROM artifacts ORDER BY entry_idx, pos")
+        var artPending = try arts.step()
+        var expectedIndex: Int64 = 0
+        var prev = LedgerEntry.zeroHash
+        var entriesOK = true
+        while try rows.step() {
+            var e = ledger.readEntry(rows)
+            while artPending && arts.int(0) < e.index { artPending = try arts.step() }
+            while artPending && arts.int(0) == e.index {
+                e.artifacts.append(Artifact(name: arts.text(1) ?? "", size: arts.int(2), sha256: arts.text(3) ?? "", sm3: arts.text(4) ?? ""))
+                artPending = try arts.step()
+            }
+            let id = e.evidenceID
+            if e.index != expectedIndex {
+                entriesOK = false
+                fail(id, "index", String(expectedIndex), String(e.index),
+                     zh: "第 \(expectedIndex) 条缺失（下一条是 \(e.index)）", en: "entry \(expectedIndex) is missing (next present is \(e.index))")
+                expectedIndex = e.index
+            }
+            let wantID = LedgerEntry.evidenceID(node: home.config.nodeID, index: e.index)
+            if id != wantID {
+                entriesOK = false
+                fail(id, "id", wantID, id, zh: "第 \(e.index) 条的证据编号应为 \(wantID)，实为 \(id)",
+                     en: "entry at index \(e.index) should have evidence ID \(wantID), found \(id)")
+            }
+            if e.recomputedBody != e.body {
+                entriesOK = false
+                let (field, signed, column) = Self.firstDifference(e)
+                fail(id, field, signed, column, zh: "\(id)：字段 \(field) 与规范编码不符：编码中为 \(signed)，数据库列为 \(column)",
+                     en: "\(id): field \(field) does not match its canonical encoding: encoded \(signed), column \(column)")
+            }
+            let leaf = hasher.leaf(e.body)
+            if leaf != e.leafHash {
+                entriesOK = false
+                fail(id, "leaf_hash", Hex.encode(leaf), Hex.encode(e.leafHash),
+                     zh: "\(id)：叶哈希不符", en: "\(id): leaf hash does not match SHA-256(0x00 || canonical bytes)")
+            }
+            if e.prevHash != prev {
+                entriesOK = false
+                fail(id, "prev", Hex.encode(prev), Hex.encode(e.prevHash),
+                     zh: "\(id)：哈希链断裂（prev 不等于前一条的叶哈希）", en: "\(id): hash chain broken (prev is not the previous entry's leaf hash)")
+            }
+            prev = leaf
+            leaves.append(leaf)
+            for a in e.artifacts where artifactsBySHA[a.sha256] == nil { artifactsBySHA[a.sha256] = (a, id) }
+            expectedIndex += 1
+            if expectedIndex & 0x3fff == 0 { progress("entries", expectedIndex, total) }
+        }
+        report.checks.append(VerifyCheck(name: "entries", ok: entriesOK, count: Int64(leaves.count),
+                                         seconds: Date().timeIntervalSince(t0),
+                                         detail: "canonical bytes, leaf hash, hash chain, index, evidence ID"))
+
+        // 2. Tree: every stored full-subtree node equals the one recomputed from the leaves.
+        t0 = Date()
+        let levels = Self.buildLevels(leaves, hasher: hasher)
+        var treeOK = true
+        var stored: Int64 = 0
+        let nodes = try db.statement("SELECT id, hash FROM tree ORDER BY id")
+        var expectedIDs = Self.expectedNodeIDs(levels).makeIterator()
+        var want = expectedIDs.next()
+        while try nodes.step() {
+            let nid = nodes.int(0)
+            stored += 1
+            while let w = want, w < nid {
+                treeOK = false
+                fail(nil, "tree", "level \(TreeNodeID.level(w)) index \(TreeNodeID.index(w))", "missing",
+                     zh: "树节点缺失（层 \(TreeNodeID.level(w))，序号 \(TreeNodeID.index(w))）",
+                     en: "tree node missing (level \(TreeNodeID.level(w)), index \(TreeNodeID.index(w)))")
+                want = expectedIDs.next()
+            }
+            let level = TreeNodeID.level(nid), index = TreeNodeID.index(nid)
+            if want != nid {
+                treeOK = false
+                fail(nil, "tree", "none", "level \(level) index \(index)", zh: "多出的树节点（层 \(level)，序号 \(index)）",
+                     en: "unexpected tree node (level \(level), index \(index)) beyond the entries")
+                continue
+            }
+            want = expectedIDs.next()
+            let h = nodes.blob(1)
+            let expect = levels[level][Int(index)]
+            if h != expect {
+                treeOK = false
+                fail(nil, "tree", Hex.encode(expect), Hex.encode(h), zh: "树节点哈希不符（层 \(level)，序号 \(index)）",
+                     en: "tree node hash mismatch (level \(level), index \(index))")
+            }
+        }
+        if let w = want {
+            treeOK = false
+            fail(nil, "tree", "level \(TreeNodeID.level(w)) index \(TreeNodeID.index(w))", "missing",
+                 zh: "树节点缺失（层 \(TreeNodeID.level(w))，序号 \(TreeNodeID.index(w))）",
+                 en: "tree node missing (level \(TreeNodeID.level(w)), index \(TreeNodeID.index(w)))")
+        }
+        report.checks.append(VerifyCheck(name: "tree", ok: treeOK, count: stored, seconds: Date().timeIntervalSince(t0),
+                                         detail: "RFC 6962 subtree hashes recomputed from the leaves"))
+
+        // 3. Checkpoints: root, text, consistency with the previous one; 4. their signatures.
+        t0 = Date()
+        var cpOK = true
+        var sigSeconds = 0.0
+        var sigOK = true
+        let verifiers = try home.verifiers()
+        let checkpoints = try ledger.allCheckpoints()
+        let source = LevelSource(levels: levels)
+        let builder = MerkleProofBuilder(source: source)
+        var previous: Ledger.StoredCheckpoint?
+        for cp in checkpoints {
+            let label = "checkpoint@\(cp.size)"
+            if cp.size > leaves.count {
+                cpOK = false
+                let missing = LedgerEntry.evidenceID(node: home.config.nodeID, index: Int64(leaves.count))
+                fail(missing, "size", String(cp.size), String(leaves.count),
+                     zh: "检查点 \(cp.size) 覆盖 \(cp.size) 条，但账本只有 \(leaves.count) 条：自 \(missing) 起的条目缺失",
+                     en: "checkpoint at size \(cp.size) covers \(cp.size) entries but the ledger has \(leaves.count): entries from \(missing) are missing")
+                continue
+            }
+            let root = try builder.root(size: cp.size)
+            if root != cp.root {
+                cpOK = false
+                fail(label, "root", Base64.encode(root), Base64.encode(cp.root),
+                     zh: "检查点 \(cp.size) 的根哈希与重算结果不符", en: "checkpoint at size \(cp.size): root does not match the recomputed tree")
+            }
+            let s0 = Date()
+            do {
+                let note = try SignedNote.parse(cp.note)
+                let parsed = try Checkpoint.parse(text: note.text)
+                if parsed.origin != home.config.origin || parsed.size != cp.size || parsed.root != root {
+                    cpOK = false
+                    fail(label, "note", Checkpoint(origin: home.config.origin, size: cp.size, root: root).text, note.text,
+                         zh: "检查点 \(cp.size) 的签名文本与账本不符", en: "checkpoint at size \(cp.size): signed text does not match the ledger")
+                }
+                let results = note.check(with: verifiers)
+                for v in verifiers {
+                    let r = results.first { $0.verifier.keyID == v.keyID && $0.verifier.algorithm == v.algorithm }
+                    if r?.ok != true {
+                        sigOK = false
+                        fail(label, "signature/\(v.algorithm)", "valid \(v.algorithm) signature by \(v.name)", r == nil ? "absent" : "invalid",
+                             zh: "检查点 \(cp.size) 的 \(v.algorithm) 签名\(r == nil ? "缺失" : "无效")",
+                             en: "checkpoint at size \(cp.size): \(v.algorithm) signature \(r == nil ? "is missing" : "does not verify")")
+                    }
+                }
+            } catch let e as EvidenceError {
+                sigOK = false
+                fail(label, "note", "signed note", "unparseable", zh: "检查点 \(cp.size)：\(e.zh)", en: "checkpoint at size \(cp.size): \(e.en)")
+            }
+            sigSeconds += Date().timeIntervalSince(s0)
+            if let p = previous, p.size > 0, p.size < cp.size {
+                let proof = try builder.consistencyProof(from: p.size, to: cp.size)
+                if !MerkleVerifier.verifyConsistency(size1: p.size, size2: cp.size, root1: p.root, root2: cp.root, proof: proof) {
+                    cpOK = false
+                    fail(label, "consistency", "consistent with checkpoint@\(p.size)", "inconsistent",
+                         zh: "检查点 \(p.size) 与 \(cp.size) 不一致", en: "checkpoints at sizes \(p.size) and \(cp.size) are inconsistent")
+                }
+            }
+            previous = cp
+        }
+        if let last = checkpoints.last, last.size < leaves.count {
+            cpOK = false
+            let first = LedgerEntry.evidenceID(node: home.config.nodeID, index: last.size)
+            fail(first, "checkpoint", "a checkpoint covering \(leaves.count) entries", "latest covers \(last.size)",
+                 zh: "自 \(first) 起的条目没有签名检查点覆盖", en: "entries from \(first) are not covered by any signed checkpoint")
+        }
+        report.checks.append(VerifyCheck(name: "checkpoints", ok: cpOK, count: Int64(checkpoints.count),
+                                         seconds: Date().timeIntervalSince(t0) - sigSeconds,
+                                         detail: "roots recomputed, signed text, consistency between successive checkpoints"))
+        report.checks.append(VerifyCheck(name: "signatures", ok: sigOK, count: Int64(checkpoints.count * verifiers.count),
+                                         seconds: sigSeconds, detail: "Ed25519 and SM2-SM3 checkpoint signatures"))
+
+        // 5. Objects: every artifact re-hashed with SHA-256 and SM3.
+        if checkObjects {
+            t0 = Date()
+            var objOK = true
+            var bytes: Int64 = 0
+            var n: Int64 = 0
+            for (sha, (a, id)) in artifactsBySHA.sorted(by: { $0.key < $1.key }) {
+                n += 1
+                progress("objects", n, Int64(artifactsBySHA.count))
+                do {
+                    let r = try home.store.rehash(sha256: sha)
+                    bytes += r.size
+                    if Hex.encode(r.sha256) != sha {
+                        objOK = false
+                        fail(id, "sha256", sha, Hex.encode(r.sha256), zh: "\(id)：文件 \(a.name) 的 SHA-256 不符，证据文件已被改动",
+                             en: "\(id): artifact \(a.name): SHA-256 mismatch, the stored object was altered")
+                    }
+                    if Hex.encode(r.sm3) != a.sm3 {
+                        objOK = false
+                        fail(id, "sm3", a.sm3, Hex.encode(r.sm3), zh: "\(id)：文件 \(a.name) 的 SM3 不符", en: "\(id): artifact \(a.name): SM3 mismatch")
+                    }
+                    if r.size != a.size {
+                        objOK = false
+                        fail(id, "size", String(a.size), String(r.size), zh: "\(id)：文件 \(a.name) 的大小不符", en: "\(id): artifact \(a.name): size mismatch")
+                    }
+                } catch let e as EvidenceError {
+                    objOK = false
+                    fail(id, "object", sha, "unreadable", zh: "\(id)：文件 \(a.name) 缺失或不可读：\(e.zh)", en: "\(id): artifact \(a.name) is missing or unreadable: \(e.en)")
+                }
+            }
+            report.checks.append(VerifyCheck(name: "objects", ok: objOK, count: n, seconds: Date().timeIntervalSince(t0),
+                                             detail: "\(bytes) bytes re-hashed with SHA-256 and SM3"))
+        }
+        report.failures = failures
+        return report
+    }
+
+    /// Name the first field whose column differs from what the canonical body says.
+    static func firstDifference(_ e: LedgerEntry) -> (String, String, String) {
+        guard let obj = try? JSONSerialization.jsonObject(with: Data(e.body)) as? [String: Any] else {
+            return ("body", "canonical JSON", "unparseable")
+        }
+        let columns: [(String, String)] = [
+            ("case", e.caseID), ("id", e.evidenceID), ("index", String(e.index)), ("kind", e.kind), ("method", e.method),
+            ("node", e.node), ("note", e.note ?? "(none)"), ("officer", e.officer), ("prev", Hex.encode(e.prevHash)),
+            ("time", e.time), ("format", LedgerEntry.format),
+        ]
+        for (k, v) in columns {
+            let encoded = obj[k].map { "\($0)" } ?? "(none)"
+            if encoded != v { return (k, encoded, v) }
+        }
+        let encodedArtifacts = (obj["artifacts"] as? [[String: Any]]) ?? []
+        for (i, a) in e.artifacts.enumerated() {
+            let enc = i < encodedArtifacts.count ? encodedArtifacts[i] : [:]
+            for (k, v) in [("name", a.name), ("sha256", a.sha256), ("size", String(a.size)), ("sm3", a.sm3)] {
+                let ev = enc[k].map { "\($0)" } ?? "(none)"
+                if ev != v { return ("artifacts[\(i)].\(k)", ev, v) }
+            }
+        }
+        if encodedArtifacts.count != e.artifacts.count {
+            return ("artifacts", "\(encodedArtifacts.count) artifacts", "\(e.artifacts.count) artifacts")
+        }
+        return ("body", "canonical encoding", "non-canonical bytes")
+    }
+
+    static func buildLevels(_ leaves: HashLevel, hasher: MerkleHasher) -> [HashLevel] {
+        var levels = [leaves]
+        while levels[levels.count - 1].count >= 2 {
+            let below = levels[levels.count - 1]
+            var up = HashLevel(capacity: below.count / 2)
+            for i in 0..<(below.count / 2) { up.append(hasher.node(below[2 * i], below[2 * i + 1])) }
+            levels.append(up)
+        }
+        return levels
+    }
+
+    static func expectedNodeIDs(_ levels: [HashLevel]) -> [Int64] {
+        var ids: [Int64] = []
+        for level in 1..<max(levels.count, 1) {
+            for i in 0..<levels[level].count { ids.append(TreeNodeID.make(level: level, index: Int64(i))) }
+        }
+        return ids
+    }
+}
+
+/// Hashes of one tree level in one flat buffer (32 bytes each): no allocation per hash.
+struct HashLevel {
+    private(set) var bytes: [UInt8]
+    init(capacity: Int) { bytes = []; bytes.reserveCapacity(capacity * 32) }
+    var count: Int { bytes.count / 32 }
+    mutating func append(_ h: [UInt8]) { bytes.append(contentsOf: h) }
+    subscript(i: Int) -> [UInt8] { Array(bytes[(i * 32)..<(i * 32 + 32)]) }
+}
+
+struct LevelSource: MerkleNodeSource {
+    let levels: [HashLevel]
+    func node(level: Int, index: Int64) throws -> [UInt8] { levels[level][Int(index)] }
+}

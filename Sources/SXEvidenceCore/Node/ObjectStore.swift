@@ -1,0 +1,191 @@
+import Foundation
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What the ledger records about one stored file.
+public struct Artifact: Sendable, Equatable, Codable {
+    public var name: String
+    public var size: Int64
+    public var sha256: String   // lowercase hex
+    public var sm3: String      // lowercase hex
+
+    public init(name: String, size: Int64, sha256: String, sm3: String) {
+        self.name = name
+        self.size = size
+        self.sha256 = sha256
+        self.sm3 = sm3
+    }
+}
+
+/// Content-addressed, read-only object store: `objects/sha256/<2 hex>/<64 hex>`.
+/// Files are streamed once through SHA-256 and SM3 (on two threads for large files) while being
+/// copied to a temporary file, then renamed into place. `sync()` makes everything written durable
+/// with one `syncfs`, so a batch pays for one flush, not one per file.
+public final class ObjectStore: @unchecked Sendable {
+    public let root: String
+    let tmpDir: String
+    static let chunk = 1 << 20
+    static let ringSize = 4
+
+    public init(root: String) {
+        self.root = root
+        self.tmpDir = root + "/tmp"
+    }
+
+    public func path(forSHA256 hex: String) -> String {
+        "\(root)/sha256/\(hex.prefix(2))/\(hex)"
+    }
+
+    /// Remove temporary files left by processes that no longer run (a kill -9 mid-copy).
+    public func removeStaleTemporaries() {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: tmpDir) else { return }
+        for name in names {
+            guard let pidText = name.split(separator: "-").first, let pid = Int32(pidText) else { continue }
+            if pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH { unlink(tmpDir + "/" + name) }
+        }
+    }
+
+    /// Stream `source` into the store and return its artifact record (named `name`).
+    public func ingest(path source: String, name: String) throws -> Artifact {
+        let inFD = open(source, O_RDONLY | O_CLOEXEC)
+        guard inFD >= 0 else {
+            let e = errno
+            if e == EISDIR {
+                throw EvidenceError(.usage, zh: "\(source) 是目录，不是文件", en: "\(source) is a directory, not a file")
+            }
+            throw POSIXFile.ioError(zh: "无法读取", en: "cannot read", source, e)
+        }
+        defer { close(inFD) }
+        var st = stat()
+        guard fstat(inFD, &st) == 0 else { throw POSIXFile.ioError("stat", source) }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            throw EvidenceError(.usage, zh: "\(source) 是目录，不是文件", en: "\(source) is a directory, not a file")
+        }
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            throw EvidenceError(.usage, zh: "\(source) 不是普通文件", en: "\(source) is not a regular file")
+        }
+        let tmp = "\(tmpDir)/\(getpid())-\(UUID().uuidString).part"
+        let outFD = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o444)
+        guard outFD >= 0 else { throw POSIXFile.ioError(zh: "无法写入证据库", en: "cannot write to the object store", tmp) }
+        var tmpLive = true
+        defer {
+            close(outFD)
+            if tmpLive { unlink(tmp) }
+        }
+        let (size, sha, sm3) = try copyHashing(from: inFD, to: outFD, sourceName: source, tmpName: tmp,
+                                               expectedSize: Int64(st.st_size))
+        let shaHex = Hex.encode(sha)
+        let dest = path(forSHA256: shaHex)
+        if POSIXFile.exists(dest) {
+            // Already stored (same SHA-256): keep the existing read-only copy.
+            return Artifact(name: name, size: size, sha256: shaHex, sm3: Hex.encode(sm3))
+        }
+        let dir = POSIXFile.parent(dest)
+        if mkdir(dir, 0o755) != 0 && errno != EEXIST { throw POSIXFile.ioError("mkdir", dir) }
+        guard rename(tmp, dest) == 0 else { throw POSIXFile.ioError("rename", dest) }
+        tmpLive = false
+        return Artifact(name: name, size: size, sha256: shaHex, sm3: Hex.encode(sm3))
+    }
+
+    /// Flush everything written to the store's file system (data, inodes, directory entries).
+    public func sync() throws {
+        let fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw POSIXFile.ioError("open", root) }
+        defer { close(fd) }
+        guard c_syncfs(fd) == 0 else { throw POSIXFile.ioError("syncfs", root) }
+    }
+
+    /// Hash an existing object again, for `verify`.
+    public func rehash(sha256 hex: String) throws -> (size: Int64, sha256: [UInt8], sm3: [UInt8]) {
+        let p = path(forSHA256: hex)
+        let fd = open(p, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw POSIXFile.ioError("open", p) }
+        defer { close(fd) }
+        return try copyHashing(from: fd, to: nil, sourceName: p, tmpName: nil, expectedSize: -1)
+    }
+
+    /// The single digest path: read once, SHA-256 and SM3 over the same bytes, optional copy.
+    /// Large inputs hash SM3 on a second thread while this one hashes SHA-256 and writes.
+    func copyHashing(from inFD: Int32, to outFD: Int32?, sourceName: String, tmpName: String?,
+                     expectedSize: Int64) throws -> (Int64, [UInt8], [UInt8]) {
+        let sha = StreamingDigest(.sha256)
+        let sm3 = StreamingDigest(.sm3)
+        let parallel = expectedSize < 0 || expectedSize > Int64(Self.chunk)
+        let ring = BufferRing(count: parallel ? Self.ringSize : 1, size: Self.chunk)
+        defer { ring.deallocate() }
+        let free = DispatchSemaphore(value: ring.count)
+        let worker = DispatchQueue(label: "sxevidence.sm3")
+        var total: Int64 = 0
+        var slot = 0
+        var synced: Int64 = 0
+        var failure: EvidenceError?
+        loop: while true {
+            free.wait()
+            let buf = ring.buffers[slot]
+            var n = 0
+            while true {
+                n = read(inFD, buf.baseAddress, buf.count)
+                if n < 0 && errno == EINTR { continue }
+                break
+            }
+            if n < 0 { failure = POSIXFile.ioError("read", sourceName); free.signal(); break }
+            if n == 0 { free.signal(); break }
+            let view = UnsafeRawBufferPointer(start: buf.baseAddress, count: n)
+            if parallel {
+                let box = UncheckedBox(view)
+                worker.async { sm3.update(box.value); free.signal() }
+            } else {
+                sm3.update(view)
+            }
+            sha.update(view)
+            if let outFD {
+                var off = 0
+                while off < n {
+                    let w = write(outFD, view.baseAddress! + off, n - off)
+                    if w < 0 {
+                        if errno == EINTR { continue }
+                        failure = POSIXFile.ioError(zh: "写入证据库失败", en: "cannot write to the object store",
+                                                    tmpName ?? "", errno)
+                        break loop
+                    }
+                    off += w
+                }
+                // Start writeback early so the final flush of a large file does not wait for all of it.
+                if total + Int64(n) - synced >= 16 << 20 {
+                    _ = c_sync_file_range(outFD, synced, total + Int64(n) - synced, syncFileRangeWrite)
+                    synced = total + Int64(n)
+                }
+            }
+            if !parallel { free.signal() }
+            total += Int64(n)
+            slot = (slot + 1) % ring.count
+        }
+        worker.sync {}
+        if let failure { throw failure }
+        return (total, sha.finish(), sm3.finish())
+    }
+}
+
+// glibc declares these only under _GNU_SOURCE, which Swift's Glibc module does not set.
+@_silgen_name("syncfs") private func c_syncfs(_ fd: Int32) -> Int32
+@_silgen_name("sync_file_range") private func c_sync_file_range(_ fd: Int32, _ offset: Int64, _ nbytes: Int64, _ flags: UInt32) -> Int32
+private let syncFileRangeWrite: UInt32 = 2
+
+final class BufferRing: @unchecked Sendable {
+    let buffers: [UnsafeMutableRawBufferPointer]
+    var count: Int { buffers.count }
+
+    init(count: Int, size: Int) {
+        buffers = (0..<count).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 64) }
+    }
+
+    func deallocate() { buffers.forEach { $0.deallocate() } }
+}
+
+/// Hands a buffer view to the SM3 worker; the ring's semaphore guarantees it is not reused meanwhile.
+struct UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ v: T) { value = v }
+}

@@ -1,0 +1,38 @@
+import ArgumentParser
+import SXEvidenceCore
+
+struct KeyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "key",
+        abstract: "Print the node's public keys (signed-note verifier keys and PEM). 显示节点公钥。")
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        let c = global.console()
+        try c.run {
+            let home = try NodeHome.open(global.homePath)
+            let v = try home.verifiers()
+            let ed = v.compactMap { $0 as? Ed25519NoteVerifier }.first!
+            let sm2 = v.compactMap { $0 as? SM2NoteVerifier }.first!
+            let edPEM = try POSIXFile.readText(home.keysDir + "/ed25519.pub.pem")
+            let smPEM = try POSIXFile.readText(home.keysDir + "/sm2.pub.pem")
+            if c.json {
+                c.emit(["node_id": home.config.nodeID, "origin": home.config.origin,
+                        "ed25519": ["vkey": ed.vkey, "key_id": NoteKeyID.hex(ed.keyID), "public_key_hex": Hex.encode(ed.publicKey), "pem": edPEM],
+                        "sm2": ["vkey": sm2.vkey, "key_id": NoteKeyID.hex(sm2.keyID), "public_point_hex": Hex.encode(sm2.publicPoint), "pem": smPEM,
+                                "distinguishing_id": "1234567812345678"]])
+                return
+            }
+            c.say("节点 \(home.config.nodeID)（\(home.config.name)）", "node \(home.config.nodeID) (\(home.config.name))")
+            c.say("Ed25519 验证公钥（C2SP signed-note）：", "Ed25519 verifier key (C2SP signed-note):")
+            c.out(ed.vkey)
+            c.say("SM2 验证公钥（sxevidence-ledger(5)，SM2-SM3，ID 1234567812345678）：",
+                  "SM2 verifier key (sxevidence-ledger(5), SM2-SM3, ID 1234567812345678):")
+            c.out(sm2.vkey)
+            c.out("")
+            c.out(edPEM.trimmingCharacters(in: .whitespacesAndNewlines))
+            c.out(smPEM.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+    }
+}

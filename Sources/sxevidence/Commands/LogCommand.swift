@@ -1,0 +1,38 @@
+import ArgumentParser
+import SXEvidenceCore
+
+struct LogCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "log",
+        abstract: "List ledger entries. 列出账本条目。")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(name: .customLong("case"), help: "Only entries of this case. 仅显示该案件。")
+    var caseID: String?
+
+    func run() throws {
+        let c = global.console()
+        try c.run {
+            let home = try NodeHome.open(global.homePath)
+            var rows: [[String: Any]] = []
+            try home.ledger.entries(caseID: caseID) { e in
+                if c.json {
+                    rows.append(entrySummary(e))
+                } else {
+                    let names = e.artifacts.map(\.name).joined(separator: ",")
+                    c.out("\(e.evidenceID)  \(e.time)  \(e.kind)  \(e.caseID)  \(e.officer)  \(names)")
+                }
+            }
+            if c.json { c.emit(rows) }
+        }
+    }
+}
+
+func entrySummary(_ e: LedgerEntry) -> [String: Any] {
+    var d: [String: Any] = ["id": e.evidenceID, "index": e.index, "kind": e.kind, "time": e.time, "node": e.node,
+                            "case": e.caseID, "officer": e.officer, "method": e.method,
+                            "artifacts": e.artifacts.map { ["name": $0.name, "size": $0.size, "sha256": $0.sha256, "sm3": $0.sm3] }]
+    if let n = e.note { d["note"] = n }
+    return d
+}

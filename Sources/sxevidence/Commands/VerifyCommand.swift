@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import SXEvidenceCore
+
+struct VerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Recompute and check everything in the node home. 校验整个节点账本与证据文件。",
+        discussion: "Exit status 0 when everything verifies, 1 when anything does not (each failure is named).")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Flag(name: .customLong("no-objects"), help: "Skip re-hashing the stored files. 不重算证据文件哈希。")
+    var noObjects = false
+
+    func run() throws {
+        let c = global.console()
+        try c.run {
+            let home = try NodeHome.open(global.homePath)
+            var v = LedgerVerifier(home: home)
+            v.checkObjects = !noObjects
+            let report = try v.run { phase, done, total in
+                c.progress("\(phase) \(done)/\(total)")
+            }
+            c.endProgress()
+            if c.json {
+                c.emit(["ok": report.ok, "node_id": home.config.nodeID,
+                        "checks": report.checks.map { ["name": $0.name, "ok": $0.ok, "count": $0.count, "seconds": $0.seconds, "detail": $0.detail] },
+                        "failures": report.failures.map { f -> [String: Any] in
+                            ["evidence_id": f.evidenceID ?? NSNull(), "field": f.field, "expected": f.expected, "found": f.found,
+                             "message": f.message(c.lang)]
+                        }])
+            } else {
+                c.say("密码自检通过（SHA-256、SM3、Ed25519、SM2）", "crypto self-test passed (SHA-256, SM3, Ed25519, SM2)")
+                for k in report.checks {
+                    let rate = k.seconds > 0 ? String(format: "%.0f/s", Double(k.count) / k.seconds) : "-"
+                    c.out("\(k.ok ? "✓" : "✗") \(k.name): \(k.count)  (\(k.detail); \(String(format: "%.3f", k.seconds)) s, \(rate))")
+                }
+                for f in report.failures {
+                    c.out("✗ \(f.message(c.lang))")
+                    c.out("    \(c.t("字段", "field")) \(f.field): \(c.t("应为", "expected")) \(f.expected)  \(c.t("实为", "found")) \(f.found)")
+                }
+                c.say(report.ok ? "结论：通过" : "结论：未通过", report.ok ? "verdict: OK" : "verdict: FAILED")
+            }
+            if !report.ok { throw ExitCode(EvidenceError.Code.verification.exitStatus) }
+        }
+    }
+}

@@ -1,0 +1,22 @@
+import ArgumentParser
+import SXEvidenceCore
+
+struct VersionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "version",
+        abstract: "Print the versions of sxevidence and the C libraries it runs with. 版本信息。")
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        let c = global.console()
+        var d: [String: Any] = ["sxevidence": SXEvidence.version]
+        for (k, v) in SXEvidence.libraryVersions { d[k] = v }
+        if c.json {
+            c.emit(d)
+        } else {
+            c.out("sxevidence \(SXEvidence.version)")
+            for (k, v) in SXEvidence.libraryVersions.sorted(by: { $0.key < $1.key }) { c.out("\(k) \(v)") }
+        }
+    }
+}
