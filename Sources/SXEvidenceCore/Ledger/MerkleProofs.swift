@@ -105,9 +105,9 @@ public enum MerkleVerifier {
 
     public static func verifyConsistency(size1: Int64, size2: Int64, root1: [UInt8], root2: [UInt8],
                                          proof: [[UInt8]]) -> Bool {
-        guard size1 > 0, size1 <= size2, root1.count == 32, root2.count == 32 else { return false }
-        guard proof.allSatisfy({ $0.count == 32 }) else { return false }
+        guard size1 > 0, size1 <= size2 else { return false }
         if size1 == size2 { return proof.isEmpty && root1 == root2 }
+        guard root1.count == 32, root2.count == 32, proof.allSatisfy({ $0.count == 32 }) else { return false }
         guard !proof.isEmpty else { return false }
         var path = proof
         if size1 & (size1 - 1) == 0 { path.insert(root1, at: 0) }

@@ -75,7 +75,7 @@ public struct SM2NoteSigner: NoteSigner {
 public enum VerifierKey {
     public static func parse(_ vkey: String) throws -> NoteVerifier {
         let bad = EvidenceError(.dataError, zh: "验证公钥格式错误：\(vkey)", en: "malformed verifier key: \(vkey)")
-        let parts = vkey.split(separator: "+", omittingEmptySubsequences: false)
+        let parts = vkey.split(separator: "+", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3, !parts[0].isEmpty, let idBytes = Hex.decode(String(parts[1])), idBytes.count == 4,
               let material = Base64.decode(String(parts[2])), !material.isEmpty else { throw bad }
         let id = idBytes.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
