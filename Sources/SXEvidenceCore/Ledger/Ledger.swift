@@ -17,7 +17,14 @@ public final class Ledger {
         db = try SQLiteDatabase(path: path, create: create)
         self.nodeID = nodeID
         self.origin = origin
-        try db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")
+        do {
+            try db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")
+        } catch let e as EvidenceError {
+            // Say why when the home cannot be written at all (a read-only mount, say).
+            let dir = POSIXFile.parent(path)
+            if access(dir, W_OK) != 0 { throw POSIXFile.ioError(zh: "节点目录不可写", en: "node home is not writable", dir) }
+            throw e
+        }
         let version = try db.statement("PRAGMA user_version")
         _ = try version.step()
         let v = version.int(0)
@@ -173,7 +180,7 @@ public final class Ledger {
         }
     }
 
-    /// Sign a checkpoint for the current tree if none exists at this size (used by init and `checkpoint --sign`).
+    /// Sign a checkpoint for the current tree if none exists at this size (used by init).
     public func ensureCheckpoint(sign: (Checkpoint) throws -> SignedNote) throws -> StoredCheckpoint {
         try db.writeTransaction {
             let n = try size()

@@ -50,6 +50,11 @@ final class SQLiteDatabase {
         SQLiteDatabase.error(rc, String(cString: sqlite3_errmsg(handle)), path)
     }
 
+    /// Release every cached statement's hold on the database.
+    func resetAll() {
+        for s in cache.values { s.reset() }
+    }
+
     func exec(_ sql: String) throws {
         var err: UnsafeMutablePointer<CChar>?
         let rc = sqlite3_exec(handle, sql, nil, nil, &err)
@@ -76,6 +81,9 @@ final class SQLiteDatabase {
     /// Run `body` in a write transaction taken up front (BEGIN IMMEDIATE), so that concurrent
     /// appenders queue on the database lock in a well-defined order instead of failing.
     func writeTransaction<T>(_ body: () throws -> T) throws -> T {
+        // A stepped-but-unreset SELECT keeps a read snapshot open; upgrading it to a write fails with
+        // SQLITE_BUSY at once (no busy wait) when another process has committed since.
+        resetAll()
         try exec("BEGIN IMMEDIATE")
         do {
             let v = try body()
@@ -88,6 +96,7 @@ final class SQLiteDatabase {
     }
 
     func readTransaction<T>(_ body: () throws -> T) throws -> T {
+        resetAll()
         try exec("BEGIN")
         defer { try? exec("COMMIT") }
         return try body()

@@ -48,7 +48,9 @@ public final class NodeHome {
 
     /// Create a new home. Everything is built in a sibling folder and renamed into place, so a failed
     /// init leaves nothing behind; an existing non-empty home is never touched.
-    public static func create(at path: String, config: NodeConfig) throws -> NodeHome {
+    public static func create(at rawPath: String, config: NodeConfig) throws -> NodeHome {
+        var path = rawPath
+        while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
         try NodeConfig.validateNodeID(config.nodeID)
         try NodeConfig.validateOrigin(config.origin)
         if POSIXFile.exists(path) {
@@ -92,7 +94,7 @@ public final class NodeHome {
         return NodeKeys(ed25519: ed, sm2: sm2, name: config.origin)
     }
 
-    /// Public keys only, for verification; read from the private key files when present.
+    /// Public keys only (keys/*.pub.pem), for verification; no private key is read.
     public func verifiers() throws -> [NoteVerifier] {
         let ed = try Ed25519Key.fromPEM(try POSIXFile.readText(keysDir + "/ed25519.pub.pem"))
         let sm2 = try SM2Key.fromPEM(try POSIXFile.readText(keysDir + "/sm2.pub.pem"))

@@ -49,7 +49,8 @@ public final class ObjectStore: @unchecked Sendable {
 
     /// Stream `source` into the store and return its artifact record (named `name`).
     public func ingest(path source: String, name: String) throws -> Artifact {
-        let inFD = open(source, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK so that a FIFO or device is refused below instead of blocking the open.
+        let inFD = open(source, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard inFD >= 0 else {
             let e = errno
             if e == EISDIR {
@@ -66,6 +67,7 @@ public final class ObjectStore: @unchecked Sendable {
         guard (st.st_mode & S_IFMT) == S_IFREG else {
             throw EvidenceError(.usage, zh: "\(source) 不是普通文件", en: "\(source) is not a regular file")
         }
+        _ = fcntl(inFD, F_SETFL, fcntl(inFD, F_GETFL) & ~O_NONBLOCK)
         let tmp = "\(tmpDir)/\(getpid())-\(UUID().uuidString).part"
         let outFD = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o444)
         guard outFD >= 0 else { throw POSIXFile.ioError(zh: "无法写入证据库", en: "cannot write to the object store", tmp) }

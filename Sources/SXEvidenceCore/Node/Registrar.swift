@@ -33,11 +33,21 @@ public struct Registrar {
             try committed(entries, cp)
             started = Date()
         }
-        while let path = try next() {
+        while true {
+            let path: String
+            let artifact: Artifact
+            do {
+                guard let p = try next() else { break }
+                path = p
+                artifact = try home.store.ingest(path: path, name: (path as NSString).lastPathComponent)
+            } catch {
+                // Commit (and so report) what was read before the bad item, then stop on it.
+                try flush()
+                throw error
+            }
             let name = (path as NSString).lastPathComponent
-            let artifact = try home.store.ingest(path: path, name: name)
             pending.append(EntryDraft(kind: "file", caseID: caseID, officer: officer, method: Self.method, note: note,
-                                      artifacts: [artifact]))
+                                      artifacts: [Artifact(name: name, size: artifact.size, sha256: artifact.sha256, sm3: artifact.sm3)]))
             done += 1
             progress(done)
             if pending.count >= batchSize || Date().timeIntervalSince(started) >= batchSeconds { try flush() }

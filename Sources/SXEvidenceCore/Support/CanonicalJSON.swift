@@ -1,5 +1,5 @@
-/// The one canonical encoder: RFC 8785 (JCS) restricted to objects, arrays, strings, non-negative
-/// integers and booleans. Callers write members in ascending key order (all our keys are ASCII, so
+/// The one canonical encoder: RFC 8785 (JCS) restricted to objects, arrays, strings and non-negative
+/// integers. Callers write members in ascending key order (all our keys are ASCII, so
 /// UTF-16 order equals byte order); debug builds check it.
 public struct CanonicalJSONWriter {
     public private(set) var bytes: [UInt8] = []
@@ -28,7 +28,6 @@ public struct CanonicalJSONWriter {
 
     public mutating func string(_ s: String) { separate(); appendString(s) }
     public mutating func int(_ v: Int64) { separate(); bytes.append(contentsOf: String(v).utf8) }
-    public mutating func bool(_ v: Bool) { separate(); bytes.append(contentsOf: (v ? "true" : "false").utf8) }
 
     public mutating func member(_ k: String, _ s: String) { key(k); string(s) }
     public mutating func member(_ k: String, _ v: Int64) { key(k); int(v) }
