@@ -23,8 +23,12 @@ struct Console {
     }
 
     func emit(_ value: Any) {
+        FileHandle.standardOutput.write(Data(jsonLine(value).utf8))
+    }
+
+    func jsonLine(_ value: Any) -> String {
         let data = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("null".utf8)
-        FileHandle.standardOutput.write(data + Data("\n".utf8))
+        return String(decoding: data, as: UTF8.self) + "\n"
     }
 
     var progressEnabled: Bool { !json && isatty(2) == 1 }

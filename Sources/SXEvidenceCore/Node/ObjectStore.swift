@@ -29,9 +29,18 @@ public final class ObjectStore: @unchecked Sendable {
     static let chunk = 1 << 20
     static let ringSize = 4
 
+    private let pid = getpid()
+    private let instance = UInt64.random(in: 0..<UInt64.max)
+    private let counter = ManagedAtomicCounter()
+
     public init(root: String) {
         self.root = root
         self.tmpDir = root + "/tmp"
+    }
+
+    /// `<pid>-<random>-<n>.part`: the pid lets a later run remove what a killed process left.
+    func nextTemporaryName() -> String {
+        "\(tmpDir)/\(pid)-\(String(instance, radix: 36))-\(counter.next()).part"
     }
 
     public func path(forSHA256 hex: String) -> String {
@@ -67,8 +76,8 @@ public final class ObjectStore: @unchecked Sendable {
         guard (st.st_mode & S_IFMT) == S_IFREG else {
             throw EvidenceError(.usage, zh: "\(source) 不是普通文件", en: "\(source) is not a regular file")
         }
-        _ = fcntl(inFD, F_SETFL, fcntl(inFD, F_GETFL) & ~O_NONBLOCK)
-        let tmp = "\(tmpDir)/\(getpid())-\(UUID().uuidString).part"
+        // (O_NONBLOCK has no effect on regular files, so it can stay set.)
+        let tmp = nextTemporaryName()
         let outFD = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o444)
         guard outFD >= 0 else { throw POSIXFile.ioError(zh: "无法写入证据库", en: "cannot write to the object store", tmp) }
         var tmpLive = true
@@ -84,9 +93,13 @@ public final class ObjectStore: @unchecked Sendable {
             // Already stored (same SHA-256): keep the existing read-only copy.
             return Artifact(name: name, size: size, sha256: shaHex, sm3: Hex.encode(sm3))
         }
-        let dir = POSIXFile.parent(dest)
-        if mkdir(dir, 0o755) != 0 && errno != EEXIST { throw POSIXFile.ioError("mkdir", dir) }
-        guard rename(tmp, dest) == 0 else { throw POSIXFile.ioError("rename", dest) }
+        if rename(tmp, dest) != 0 {
+            // The fan-out folder is made on first use only.
+            let dir = POSIXFile.parent(dest)
+            guard errno == ENOENT, mkdir(dir, 0o755) == 0 || errno == EEXIST, rename(tmp, dest) == 0 else {
+                throw POSIXFile.ioError("rename", dest)
+            }
+        }
         tmpLive = false
         return Artifact(name: name, size: size, sha256: shaHex, sm3: Hex.encode(sm3))
     }
@@ -115,10 +128,12 @@ public final class ObjectStore: @unchecked Sendable {
         let sha = StreamingDigest(.sha256)
         let sm3 = StreamingDigest(.sm3)
         let parallel = expectedSize < 0 || expectedSize > Int64(Self.chunk)
-        let ring = BufferRing(count: parallel ? Self.ringSize : 1, size: Self.chunk)
+        // Small files get a small buffer: a 1 MiB allocation per file costs an mmap/munmap pair.
+        let bufferSize = parallel ? Self.chunk : max(4096, Int(expectedSize) + 1)
+        let ring = BufferRing(count: parallel ? Self.ringSize : 1, size: bufferSize)
         defer { ring.deallocate() }
         let free = DispatchSemaphore(value: ring.count)
-        let worker = DispatchQueue(label: "sxevidence.sm3")
+        let worker = parallel ? DispatchQueue(label: "sxevidence.sm3") : nil
         var total: Int64 = 0
         var slot = 0
         var synced: Int64 = 0
@@ -137,7 +152,7 @@ public final class ObjectStore: @unchecked Sendable {
             let view = UnsafeRawBufferPointer(start: buf.baseAddress, count: n)
             if parallel {
                 let box = UncheckedBox(view)
-                worker.async { sm3.update(box.value); free.signal() }
+                worker!.async { sm3.update(box.value); free.signal() }
             } else {
                 sm3.update(view)
             }
@@ -164,7 +179,7 @@ public final class ObjectStore: @unchecked Sendable {
             total += Int64(n)
             slot = (slot + 1) % ring.count
         }
-        worker.sync {}
+        worker?.sync {}
         if let failure { throw failure }
         return (total, sha.finish(), sm3.finish())
     }
@@ -174,6 +189,17 @@ public final class ObjectStore: @unchecked Sendable {
 @_silgen_name("syncfs") private func c_syncfs(_ fd: Int32) -> Int32
 @_silgen_name("sync_file_range") private func c_sync_file_range(_ fd: Int32, _ offset: Int64, _ nbytes: Int64, _ flags: UInt32) -> Int32
 private let syncFileRangeWrite: UInt32 = 2
+
+final class ManagedAtomicCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: UInt64 = 0
+    func next() -> UInt64 {
+        lock.lock()
+        defer { lock.unlock() }
+        value += 1
+        return value
+    }
+}
 
 final class BufferRing: @unchecked Sendable {
     let buffers: [UnsafeMutableRawBufferPointer]

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 
 /// Registers local files as evidence (`sxevidence add`): each file streamed once through SHA-256
@@ -33,23 +34,46 @@ public struct Registrar {
             try committed(entries, cp)
             started = Date()
         }
-        while true {
-            let path: String
-            let artifact: Artifact
+        // Files are hashed and stored a window at a time on all cores (creating files is most of the
+        // cost for small ones); entries are appended in the order the paths were given.
+        let window = 64
+        var exhausted = false
+        while !exhausted {
+            var paths: [String] = []
+            var readError: Error?
             do {
-                guard let p = try next() else { break }
-                path = p
-                artifact = try home.store.ingest(path: path, name: (path as NSString).lastPathComponent)
+                while paths.count < window, let p = try next() { paths.append(p) }
             } catch {
-                // Commit (and so report) what was read before the bad item, then stop on it.
-                try flush()
-                throw error
+                readError = error
             }
-            let name = (path as NSString).lastPathComponent
-            pending.append(EntryDraft(kind: "file", caseID: caseID, officer: officer, method: Self.method, note: note,
-                                      artifacts: [Artifact(name: name, size: artifact.size, sha256: artifact.sha256, sm3: artifact.sm3)]))
-            done += 1
-            progress(done)
+            exhausted = paths.count < window
+            var results = [Result<Artifact, Error>?](repeating: nil, count: paths.count)
+            let store = home.store
+            let batchPaths = paths
+            results.withUnsafeMutableBufferPointer { slots in
+                let box = UncheckedBox(slots)
+                DispatchQueue.concurrentPerform(iterations: batchPaths.count) { i in
+                    let path = batchPaths[i]
+                    box.value[i] = Result { try store.ingest(path: path, name: (path as NSString).lastPathComponent) }
+                }
+            }
+            for r in results {
+                switch r! {
+                case .success(let artifact):
+                    pending.append(EntryDraft(kind: "file", caseID: caseID, officer: officer, method: Self.method,
+                                              note: note, artifacts: [artifact]))
+                    done += 1
+                    progress(done)
+                case .failure(let error):
+                    // Commit (and so report) what came before the bad item, then stop on it.
+                    try flush()
+                    throw error
+                }
+            }
+            if let readError {
+                try flush()
+                throw readError
+            }
             if pending.count >= batchSize || Date().timeIntervalSince(started) >= batchSeconds { try flush() }
         }
         try flush()

@@ -55,6 +55,12 @@ public struct CanonicalJSONWriter {
     /// RFC 8785 §3.2.2.2: escape only `"`, `\` and control characters; short forms where JSON has them.
     private mutating func appendString(_ s: String) {
         bytes.append(0x22)
+        // Fast path: most strings (hex digests, IDs, times) need no escaping at all.
+        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C }) {
+            bytes.append(contentsOf: s.utf8)
+            bytes.append(0x22)
+            return
+        }
         for b in s.utf8 {
             switch b {
             case 0x22: bytes.append(0x5C); bytes.append(0x22)

@@ -55,15 +55,18 @@ struct AddCommand: ParsableCommand {
                 progress: { n in if n % 100 == 0 { c.progress(c.t("已处理 \(n) 个文件…", "\(n) files hashed…")) } },
                 committed: { entries, cp in
                     c.endProgress()
+                    // One write per committed batch.
+                    var text = ""
                     for e in entries {
                         let a = e.artifacts[0]
                         if c.json {
-                            c.emit(["id": e.evidenceID, "index": e.index, "name": a.name, "size": a.size, "sha256": a.sha256,
-                                    "sm3": a.sm3, "checkpoint_size": cp.size])
+                            text += c.jsonLine(["id": e.evidenceID, "index": e.index, "name": a.name, "size": a.size,
+                                                "sha256": a.sha256, "sm3": a.sm3, "checkpoint_size": cp.size])
                         } else {
-                            c.out("\(e.evidenceID)\t\(a.name)\tsha256:\(a.sha256)\tsm3:\(a.sm3)")
+                            text += "\(e.evidenceID)\t\(a.name)\tsha256:\(a.sha256)\tsm3:\(a.sm3)\n"
                         }
                     }
+                    c.out(text, terminator: "")
                     count += entries.count
                 })
             c.endProgress()
