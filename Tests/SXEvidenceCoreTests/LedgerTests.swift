@@ -82,3 +82,33 @@ import Testing
         #expect((attrs2[.posixPermissions] as? NSNumber)?.intValue == 0o600)
     }
 }
+
+/// Ledgers of 20,000 entries or more are verified in two ranges at once: failures in the second
+/// range and at the seam between the ranges are still found and named.
+@Suite struct SplitVerifyTests {
+    @Test func failuresAcrossRanges() throws {
+        let home = try LedgerTests.newHome("split")
+        let keys = try home.loadKeys()
+        let n = 20_010
+        var i = 0
+        while i < n {
+            let k = min(5000, n - i)
+            try home.ledger.append((0..<k).map { LedgerTests.draft(i + $0) }, sign: keys.sign)
+            i += k
+        }
+        var v = LedgerVerifier(home: home)
+        v.checkObjects = false
+        #expect(try v.run().ok)
+        let seam = Int64(n / 2)
+        try home.ledger.db.exec("""
+            DROP TRIGGER entries_no_update;
+            UPDATE entries SET officer = 'FORGED' WHERE idx = 15000;
+            UPDATE entries SET prev_hash = zeroblob(32) WHERE idx = \(seam);
+            """)
+        let r = try v.run()
+        #expect(!r.ok)
+        let seamID = LedgerEntry.evidenceID(node: "330603", index: seam)
+        #expect(r.failures.contains { $0.evidenceID == seamID && $0.field == "prev" })
+        #expect(r.failures.contains { $0.evidenceID == "330603-015001" && $0.field == "officer" && $0.found == "FORGED" })
+    }
+}

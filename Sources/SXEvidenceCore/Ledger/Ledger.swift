@@ -45,7 +45,7 @@ public final class Ledger {
 
     static let entryColumns = "idx, evidence_id, kind, time, node, case_id, officer, method, note, prev_hash, leaf_hash, body"
 
-    func readEntry(_ s: SQLiteStatement) -> LedgerEntry {
+    static func readEntry(_ s: SQLiteStatement) -> LedgerEntry {
         LedgerEntry(index: s.int(0), evidenceID: s.text(1) ?? "", kind: s.text(2) ?? "", time: s.text(3) ?? "",
                     node: s.text(4) ?? "", caseID: s.text(5) ?? "", officer: s.text(6) ?? "", method: s.text(7) ?? "",
                     note: s.isNull(8) ? nil : s.text(8), artifacts: [], prevHash: s.blob(9), leafHash: s.blob(10),
@@ -66,7 +66,7 @@ public final class Ledger {
         let s = try db.statement("SELECT \(Self.entryColumns) FROM entries WHERE idx = ?")
         s.bind(1, index)
         guard try s.step() else { return nil }
-        var e = readEntry(s)
+        var e = Self.readEntry(s)
         e.artifacts = try artifacts(of: e.index)
         return e
     }
@@ -84,7 +84,7 @@ public final class Ledger {
         let s = try db.statement(sql)
         if let caseID { s.bind(1, caseID) }
         var batch: [LedgerEntry] = []
-        while try s.step() { batch.append(readEntry(s)) }
+        while try s.step() { batch.append(Self.readEntry(s)) }
         for var e in batch {
             e.artifacts = try artifacts(of: e.index)
             try body(e)

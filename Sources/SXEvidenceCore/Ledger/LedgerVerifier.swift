@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 
 /// One problem found by `verify`, precise enough to act on: which entry, which field, what was expected.
@@ -49,61 +50,55 @@ public struct LedgerVerifier {
         try db.exec("BEGIN")
         defer { try? db.exec("COMMIT") }
 
-        // 1. Entries: canonical bytes, leaf hash, chain link, index and ID.
+        // 1. Entries: canonical bytes, leaf hash, chain link, index and ID. Large ledgers are checked in
+        // two index ranges at once, each on its own read connection; the links between ranges are
+        // checked after.
         var t0 = Date()
         let hasher = MerkleHasher()
         let total = try ledger.size()
+        let parts = total >= 20_000 ? 2 : 1
+        let bounds = (0...parts).map { total * Int64($0) / Int64(parts) }
+        var passes = [EntryPass?](repeating: nil, count: parts)
+        var passError: Error?
+        let nodeID = home.config.nodeID
+        let dbPath = db.path
+        let limit = maxFailures
+        passes.withUnsafeMutableBufferPointer { slots in
+            let box = UncheckedBox(slots)
+            let errorBox = UncheckedBox(NSLock())
+            nonisolated(unsafe) var firstError: Error?
+            DispatchQueue.concurrentPerform(iterations: parts) { k in
+                do {
+                    let conn = k == 0 ? db : try SQLiteDatabase(path: dbPath, create: false)
+                    if k != 0 { try conn.exec("BEGIN") }
+                    defer { if k != 0 { try? conn.exec("COMMIT") } }
+                    box.value[k] = try EntryPass.run(db: conn, from: bounds[k], to: bounds[k + 1], nodeID: nodeID, maxFailures: limit)
+                } catch {
+                    errorBox.value.lock()
+                    if firstError == nil { firstError = error }
+                    errorBox.value.unlock()
+                }
+            }
+            passError = firstError
+        }
+        if let passError { throw passError }
         var leaves = HashLevel(capacity: Int(total))
         var artifactsBySHA: [String: (Artifact, String)] = [:]
-        let rows = try db.statement("SELECT \(Ledger.entryColumns) FROM entries ORDER BY idx")
-        let arts = try db.statement("SELECT entry_idx, name, size, sha256, sm3 FROM artifacts ORDER BY entry_idx, pos")
-        var artPending = try arts.step()
-        var expectedIndex: Int64 = 0
-        var prev = LedgerEntry.zeroHash
         var entriesOK = true
-        while try rows.step() {
-            var e = ledger.readEntry(rows)
-            while artPending && arts.int(0) < e.index { artPending = try arts.step() }
-            while artPending && arts.int(0) == e.index {
-                e.artifacts.append(Artifact(name: arts.text(1) ?? "", size: arts.int(2), sha256: arts.text(3) ?? "", sm3: arts.text(4) ?? ""))
-                artPending = try arts.step()
-            }
-            let id = e.evidenceID
-            if e.index != expectedIndex {
+        var lastLeaf = LedgerEntry.zeroHash
+        for pass in passes.map({ $0! }) {
+            if let first = pass.first, first.prevHash != lastLeaf {
                 entriesOK = false
-                fail(id, "index", String(expectedIndex), String(e.index),
-                     zh: "第 \(expectedIndex) 条缺失（下一条是 \(e.index)）", en: "entry \(expectedIndex) is missing (next present is \(e.index))")
-                expectedIndex = e.index
+                fail(first.id, "prev", Hex.encode(lastLeaf), Hex.encode(first.prevHash),
+                     zh: "\(first.id)：哈希链断裂（prev 不等于前一条的叶哈希）", en: "\(first.id): hash chain broken (prev is not the previous entry's leaf hash)")
             }
-            let wantID = LedgerEntry.evidenceID(node: home.config.nodeID, index: e.index)
-            if id != wantID {
-                entriesOK = false
-                fail(id, "id", wantID, id, zh: "第 \(e.index) 条的证据编号应为 \(wantID)，实为 \(id)",
-                     en: "entry at index \(e.index) should have evidence ID \(wantID), found \(id)")
-            }
-            if e.recomputedBody != e.body {
-                entriesOK = false
-                let (field, signed, column) = Self.firstDifference(e)
-                fail(id, field, signed, column, zh: "\(id)：字段 \(field) 与规范编码不符：编码中为 \(signed)，数据库列为 \(column)",
-                     en: "\(id): field \(field) does not match its canonical encoding: encoded \(signed), column \(column)")
-            }
-            let leaf = hasher.leaf(e.body)
-            if leaf != e.leafHash {
-                entriesOK = false
-                fail(id, "leaf_hash", Hex.encode(leaf), Hex.encode(e.leafHash),
-                     zh: "\(id)：叶哈希不符", en: "\(id): leaf hash does not match SHA-256(0x00 || canonical bytes)")
-            }
-            if e.prevHash != prev {
-                entriesOK = false
-                fail(id, "prev", Hex.encode(prev), Hex.encode(e.prevHash),
-                     zh: "\(id)：哈希链断裂（prev 不等于前一条的叶哈希）", en: "\(id): hash chain broken (prev is not the previous entry's leaf hash)")
-            }
-            prev = leaf
-            leaves.append(leaf)
-            for a in e.artifacts where artifactsBySHA[a.sha256] == nil { artifactsBySHA[a.sha256] = (a, id) }
-            expectedIndex += 1
-            if expectedIndex & 0x3fff == 0 { progress("entries", expectedIndex, total) }
+            for f in pass.failures { fail(f.evidenceID, f.field, f.expected, f.found, zh: f.zh, en: f.en) }
+            entriesOK = entriesOK && pass.failures.isEmpty
+            leaves.append(contentsOf: pass.leaves)
+            for (k, v) in pass.artifacts where artifactsBySHA[k] == nil { artifactsBySHA[k] = v }
+            if pass.leaves.count > 0 { lastLeaf = pass.leaves[pass.leaves.count - 1] }
         }
+        progress("entries", total, total)
         report.checks.append(VerifyCheck(name: "entries", ok: entriesOK, count: Int64(leaves.count),
                                          seconds: Date().timeIntervalSince(t0),
                                          detail: "canonical bytes, leaf hash, hash chain, index, evidence ID"))
@@ -314,6 +309,7 @@ struct HashLevel {
     init(capacity: Int) { bytes = []; bytes.reserveCapacity(capacity * 32) }
     var count: Int { bytes.count / 32 }
     mutating func append(_ h: [UInt8]) { bytes.append(contentsOf: h) }
+    mutating func append(contentsOf other: HashLevel) { bytes.append(contentsOf: other.bytes) }
     subscript(i: Int) -> [UInt8] { Array(bytes[(i * 32)..<(i * 32 + 32)]) }
 }
 

@@ -2,7 +2,8 @@ import Foundation
 internal import CSXSQLite
 
 /// Owns one sqlite3 connection. Statements are cached by SQL text.
-final class SQLiteDatabase {
+/// Used by one thread at a time (verify hands each range its own connection).
+final class SQLiteDatabase: @unchecked Sendable {
     let handle: OpaquePointer
     let path: String
     private var cache: [String: SQLiteStatement] = [:]

@@ -3,17 +3,26 @@
 /// UTF-16 order equals byte order); debug builds check it.
 public struct CanonicalJSONWriter {
     public private(set) var bytes: [UInt8] = []
-    private var needComma: [Bool] = []
+    // One bit per open container (depth <= 64): set once the container has a member. A bit stack
+    // instead of an array saves an allocation per encoded entry.
+    private var commaBits: UInt64 = 0
+    private var depth = 0
     #if DEBUG
     private var lastKey: [String?] = []
     #endif
 
     public init(capacity: Int = 512) { bytes.reserveCapacity(capacity) }
 
-    public mutating func beginObject() { separate(); bytes.append(0x7B); needComma.append(false); debugPush() }
-    public mutating func endObject() { bytes.append(0x7D); needComma.removeLast(); debugPop() }
-    public mutating func beginArray() { separate(); bytes.append(0x5B); needComma.append(false); debugPush() }
-    public mutating func endArray() { bytes.append(0x5D); needComma.removeLast(); debugPop() }
+    public mutating func beginObject() { separate(); bytes.append(0x7B); push(); debugPush() }
+    public mutating func endObject() { bytes.append(0x7D); depth -= 1; debugPop() }
+    public mutating func beginArray() { separate(); bytes.append(0x5B); push(); debugPush() }
+    public mutating func endArray() { bytes.append(0x5D); depth -= 1; debugPop() }
+
+    private mutating func push() {
+        precondition(depth < 64, "canonical JSON nested too deeply")
+        depth += 1
+        commaBits &= ~(UInt64(1) << (depth - 1))
+    }
 
     public mutating func key(_ k: String) {
         #if DEBUG
@@ -23,7 +32,7 @@ public struct CanonicalJSONWriter {
         separate()
         appendString(k)
         bytes.append(0x3A)
-        needComma[needComma.count - 1] = false
+        commaBits &= ~(UInt64(1) << (depth - 1))
     }
 
     public mutating func string(_ s: String) { separate(); appendString(s) }
@@ -33,9 +42,10 @@ public struct CanonicalJSONWriter {
     public mutating func member(_ k: String, _ v: Int64) { key(k); int(v) }
 
     private mutating func separate() {
-        guard !needComma.isEmpty else { return }
-        if needComma[needComma.count - 1] { bytes.append(0x2C) }
-        needComma[needComma.count - 1] = true
+        guard depth > 0 else { return }
+        let bit = UInt64(1) << (depth - 1)
+        if commaBits & bit != 0 { bytes.append(0x2C) }
+        commaBits |= bit
     }
 
     private mutating func debugPush() {
@@ -55,9 +65,15 @@ public struct CanonicalJSONWriter {
     /// RFC 8785 §3.2.2.2: escape only `"`, `\` and control characters; short forms where JSON has them.
     private mutating func appendString(_ s: String) {
         bytes.append(0x22)
-        // Fast path: most strings (hex digests, IDs, times) need no escaping at all.
-        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C }) {
-            bytes.append(contentsOf: s.utf8)
+        // Fast path: most strings (hex digests, IDs, times) need no escaping at all; scan the
+        // contiguous UTF-8 directly (generic UTF8View iteration is several times slower).
+        var s = s
+        let plain: Bool = s.withUTF8 { buf in
+            for b in buf where b < 0x20 || b == 0x22 || b == 0x5C { return false }
+            bytes.append(contentsOf: buf)
+            return true
+        }
+        if plain {
             bytes.append(0x22)
             return
         }
