@@ -10,6 +10,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
     ],
     targets: [
         // C libraries from Debian, each behind one small system-library module with prefixed names.
@@ -18,7 +20,11 @@ let package = Package(
         .systemLibrary(name: "CSXSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(
             name: "SXEvidenceCore",
-            dependencies: ["CSXCurl", "CSXOpenSSL", "CSXSQLite"]
+            dependencies: [
+                "CSXCurl", "CSXOpenSSL", "CSXSQLite",
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
         .executableTarget(
             name: "sxevidence",

@@ -13,6 +13,21 @@ static inline CURLcode sx_curl_getinfo_long(CURL *c, CURLINFO i, long *v) { retu
 // Variadic; string results.
 static inline CURLcode sx_curl_getinfo_string(CURL *c, CURLINFO i, char **v) { return curl_easy_getinfo(c, i, v); }
 
+// Variadic; curl_off_t results (the *_TIME_T timings, in microseconds).
+static inline CURLcode sx_curl_getinfo_off_t(CURL *c, CURLINFO i, curl_off_t *v) { return curl_easy_getinfo(c, i, v); }
+// Variadic; pointer results (CURLINFO_CERTINFO, CURLINFO_PRIVATE).
+static inline CURLcode sx_curl_getinfo_pointer(CURL *c, CURLINFO i, void **v) { return curl_easy_getinfo(c, i, v); }
+// Variadic; curl_off_t options (CURLOPT_MAXFILESIZE_LARGE).
+static inline CURLcode sx_curl_setopt_off_t(CURL *c, CURLoption o, curl_off_t v) { return curl_easy_setopt(c, o, v); }
+// Variadic; function-pointer options need their own C type.
+static inline CURLcode sx_curl_setopt_write(CURL *c, CURLoption o, curl_write_callback f) { return curl_easy_setopt(c, o, f); }
+// Variadic; CURLOPT_DEBUGFUNCTION's callback type.
+static inline CURLcode sx_curl_setopt_debug(CURL *c, curl_debug_callback f) { return curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, f); }
+// curl_multi_setopt is variadic too.
+static inline CURLMcode sx_curl_multi_setopt_long(CURLM *m, CURLMoption o, long v) { return curl_multi_setopt(m, o, v); }
+// CURLMsg carries its result in a union; read it in C.
+static inline CURLcode sx_curl_msg_result(CURLMsg *m) { return m->data.result; }
+
 // The version string of the libcurl actually loaded (not the headers built against).
 static inline const char *sx_curl_version(void) { return curl_version(); }
 #endif

@@ -31,6 +31,11 @@ struct Console {
         return String(decoding: data, as: UTF8.self) + "\n"
     }
 
+    /// A line for the officer on stderr (not part of the scriptable output).
+    func warn(_ zh: String, _ en: String) {
+        FileHandle.standardError.write(Data((t(zh, en) + "\n").utf8))
+    }
+
     var progressEnabled: Bool { !json && isatty(2) == 1 }
 
     func progress(_ text: String) {

@@ -5,14 +5,14 @@ import SXEvidenceCore
 struct SXEvidenceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sxevidence",
-        abstract: "Electronic evidence for online-market supervision: evidence registration and a signed, append-only ledger. 市场监管电子数据存证工具。",
+        abstract: "Electronic evidence for online-market supervision: web capture to WARC, evidence registration and a signed, append-only ledger. 市场监管电子数据存证工具。",
         discussion: """
         Exit status: 0 ok, 1 verification failed, 64 usage error, 65 malformed input data, 66 not found, \
-        70 internal or self-test failure, 73 already exists, 74 I/O error. See sxevidence(1).
+        70 internal or self-test failure, 73 already exists, 74 I/O error, 75 a fetch failed (recorded as evidence). See sxevidence(1).
         """,
         version: SXEvidence.version,
         subcommands: [
-            InitCommand.self, KeyCommand.self, AddCommand.self, LogCommand.self, ShowCommand.self,
+            InitCommand.self, KeyCommand.self, AddCommand.self, CaptureCommand.self, LogCommand.self, ShowCommand.self,
             CheckpointCommand.self, ProofCommand.self, VerifyCommand.self, SelfTestCommand.self, VersionCommand.self,
         ]
     )

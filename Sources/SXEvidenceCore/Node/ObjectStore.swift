@@ -104,6 +104,26 @@ public final class ObjectStore: @unchecked Sendable {
         return Artifact(name: name, size: size, sha256: shaHex, sm3: Hex.encode(sm3))
     }
 
+    /// Move a finished file (already on the store's file system) into the store, hashing it in place.
+    public func adopt(path source: String, name: String) throws -> Artifact {
+        let fd = open(source, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw POSIXFile.ioError("open", source) }
+        let (size, sha, sm3) = try copyHashing(from: fd, to: nil, sourceName: source, tmpName: nil, expectedSize: -1)
+        close(fd)
+        let shaHex = Hex.encode(sha)
+        let dest = path(forSHA256: shaHex)
+        chmod(source, 0o444)
+        if POSIXFile.exists(dest) {
+            unlink(source)
+        } else if rename(source, dest) != 0 {
+            let dir = POSIXFile.parent(dest)
+            guard errno == ENOENT, mkdir(dir, 0o755) == 0 || errno == EEXIST, rename(source, dest) == 0 else {
+                throw POSIXFile.ioError("rename", dest)
+            }
+        }
+        return Artifact(name: name, size: size, sha256: shaHex, sm3: Hex.encode(sm3))
+    }
+
     /// Flush everything written to the store's file system (data, inodes, directory entries).
     public func sync() throws {
         let fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)

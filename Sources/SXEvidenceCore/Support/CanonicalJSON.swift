@@ -94,3 +94,36 @@ public struct CanonicalJSONWriter {
         bytes.append(0x22)
     }
 }
+
+/// A value for the canonical encoder when the shape is not fixed (manifests); objects are written
+/// with their keys sorted, through the same writer as ledger entries.
+public indirect enum CanonicalValue: Sendable {
+    case string(String)
+    case int(Int64)
+    case array([CanonicalValue])
+    case object([String: CanonicalValue])
+
+    public func write(into w: inout CanonicalJSONWriter) {
+        switch self {
+        case .string(let s): w.string(s)
+        case .int(let i): w.int(i)
+        case .array(let a):
+            w.beginArray()
+            for v in a { v.write(into: &w) }
+            w.endArray()
+        case .object(let o):
+            w.beginObject()
+            for k in o.keys.sorted(by: { Array($0.utf16).lexicographicallyPrecedes(Array($1.utf16)) }) {
+                w.key(k)
+                o[k]!.write(into: &w)
+            }
+            w.endObject()
+        }
+    }
+
+    public var canonicalBytes: [UInt8] {
+        var w = CanonicalJSONWriter()
+        write(into: &w)
+        return w.bytes
+    }
+}

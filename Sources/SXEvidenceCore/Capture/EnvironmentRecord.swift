@@ -1,0 +1,97 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The capture environment (清洁性检查), recorded with every capture and hashed into the evidence.
+enum EnvironmentRecord {
+    /// Facts about this machine and tool, gathered once per command.
+    static func machine() -> [String: Any] {
+        var u = utsname()
+        uname(&u)
+        func field<T>(_ t: T) -> String {
+            withUnsafeBytes(of: t) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        }
+        let env = ProcessInfo.processInfo.environment
+        var proxies: [String: String] = [:]
+        for k in ["http_proxy", "https_proxy", "all_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"] {
+            if let v = env[k] { proxies[k] = v }
+        }
+        let osRelease = (try? POSIXFile.readText("/etc/os-release")) ?? ""
+        let pretty = osRelease.split(separator: "\n").first { $0.hasPrefix("PRETTY_NAME=") }
+            .map { String($0.dropFirst("PRETTY_NAME=".count)).trimmingCharacters(in: CharacterSet(charactersIn: "\"")) } ?? ""
+        let resolvers = ((try? POSIXFile.readText("/etc/resolv.conf")) ?? "").split(separator: "\n")
+            .filter { $0.hasPrefix("nameserver") || $0.hasPrefix("search") || $0.hasPrefix("options") }.map(String.init)
+        let ca = CurlTransfer.defaultCABundle
+        var d: [String: Any] = [
+            "tool": "sxevidence \(SXEvidence.version)",
+            "tool_binary_sha256": fileSHA256("/proc/self/exe") ?? "unavailable",
+            "libraries": SXEvidence.libraryVersions,
+            "os": pretty,
+            "kernel": "\(field(u.sysname)) \(field(u.release)) \(field(u.version)) \(field(u.machine))",
+            "hostname": field(u.nodename),
+            "user": "\(env["USER"] ?? env["LOGNAME"] ?? "") (uid \(getuid()))",
+            "proxy_environment": proxies,
+            "resolv_conf": resolvers,
+            "ca_bundle": ca,
+            "ca_bundle_sha256": fileSHA256(ca) ?? "unavailable",
+            "local_time_utc": UTCTime.now(),
+        ]
+        if let tz = env["TZ"] { d["tz"] = tz }
+        return d
+    }
+
+    /// Per-host facts: /etc/hosts lines naming the host, and what the resolver answers.
+    static func host(_ host: String) -> [String: Any] {
+        let hostsLines = ((try? POSIXFile.readText("/etc/hosts")) ?? "").split(separator: "\n")
+            .filter { line in
+                !line.hasPrefix("#") && line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().contains { $0 == host }
+            }.map(String.init)
+        return ["host": host, "etc_hosts": hostsLines, "dns_answers": resolve(host)]
+    }
+
+    static func resolve(_ host: String) -> [String] {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var res: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, nil, &hints, &res) == 0 else { return [] }
+        defer { freeaddrinfo(res) }
+        var out: [String] = []
+        var p = res
+        while let a = p {
+            var buf = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+            if getnameinfo(a.pointee.ai_addr, a.pointee.ai_addrlen, &buf, socklen_t(buf.count), nil, 0, NI_NUMERICHOST) == 0 {
+                let s = String(cString: buf)
+                if !out.contains(s) { out.append(s) }
+            }
+            p = a.pointee.ai_next
+        }
+        return out
+    }
+
+    static func fileSHA256(_ path: String) -> String? {
+        guard !path.isEmpty, let fd = Optional(open(path, O_RDONLY | O_CLOEXEC)), fd >= 0 else { return nil }
+        defer { close(fd) }
+        let d = StreamingDigest(.sha256)
+        var buf = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = read(fd, &buf, buf.count)
+            if n <= 0 { break }
+            buf.withUnsafeBytes { d.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+        }
+        return Hex.encode(d.finish())
+    }
+
+    /// Seconds the local clock is ahead of the server's Date header (negative: behind).
+    static func clockOffset(serverDate: String?, localISO: String) -> Double? {
+        guard let serverDate else { return nil }
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "GMT")
+        f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        let i = ISO8601DateFormatter()
+        i.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        guard let s = f.date(from: serverDate), let l = i.date(from: localISO) else { return nil }
+        return (l.timeIntervalSince(s) * 1000).rounded() / 1000
+    }
+}

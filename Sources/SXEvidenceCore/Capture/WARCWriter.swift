@@ -1,0 +1,85 @@
+import CompressNIO
+import Foundation
+import NIOCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes WARC 1.1 records, each its own gzip member, to a file (sxevidence-capture(5), WARC).
+/// Blocks are streamed from disk, so a large response never sits in memory.
+final class WARCWriter {
+    let path: String
+    private let fd: Int32
+    private(set) var records: [(id: String, type: String, uri: String?, blockSHA256: String)] = []
+
+    init(path: String) throws {
+        self.path = path
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw POSIXFile.ioError(zh: "无法创建 WARC 文件", en: "cannot create the WARC file", path) }
+    }
+
+    deinit { close(fd) }
+
+    static func newRecordID() -> String { "<urn:uuid:\(UUID().uuidString.lowercased())>" }
+
+    /// Header fields in order; WARC-Type, WARC-Record-ID, WARC-Date, Content-Length and the block digest
+    /// are added here. `block` is the head (in memory) followed by an optional file streamed from disk.
+    @discardableResult
+    func write(type: String, id: String = WARCWriter.newRecordID(), date: String, uri: String?, fields: [(String, String)],
+               head: [UInt8], bodyPath: String? = nil, bodySize: Int64 = 0, blockSHA256: [UInt8]) throws -> String {
+        var h = "WARC/1.1\r\nWARC-Type: \(type)\r\nWARC-Record-ID: \(id)\r\nWARC-Date: \(date)\r\n"
+        if let uri { h += "WARC-Target-URI: \(uri)\r\n" }
+        for (k, v) in fields { h += "\(k): \(v)\r\n" }
+        let length = Int64(head.count) + bodySize
+        h += "WARC-Block-Digest: sha256:\(Hex.encode(blockSHA256))\r\nContent-Length: \(length)\r\n\r\n"
+        let compressor = CompressionAlgorithm.gzip(configuration: .init(compressionLevel: 6)).compressor
+        try compressor.startStream()
+        defer { try? compressor.finishStream() }
+        try deflate(compressor, Array(h.utf8) + head, last: false)
+        if let bodyPath {
+            let infd = open(bodyPath, O_RDONLY | O_CLOEXEC)
+            guard infd >= 0 else { throw POSIXFile.ioError("open", bodyPath) }
+            defer { close(infd) }
+            var buf = [UInt8](repeating: 0, count: 1 << 20)
+            var remaining = bodySize
+            while remaining > 0 {
+                let n = read(infd, &buf, Int(min(Int64(buf.count), remaining)))
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { throw POSIXFile.ioError("read", bodyPath) }
+                try deflate(compressor, Array(buf[0..<n]), last: false)
+                remaining -= Int64(n)
+            }
+        }
+        try deflate(compressor, [0x0D, 0x0A, 0x0D, 0x0A], last: true)
+        records.append((id, type, uri, Hex.encode(blockSHA256)))
+        return id
+    }
+
+    private func deflate(_ c: NIOCompressor, _ bytes: [UInt8], last: Bool) throws {
+        var input = ByteBuffer(bytes: bytes)
+        var output = ByteBufferAllocator().buffer(capacity: c.maxSize(from: input) + (last ? 1 << 18 : 0))
+        try c.streamDeflate(from: &input, to: &output, flush: last ? .finish : .no)
+        try output.withUnsafeReadableBytes { raw in try writeAll(raw) }
+    }
+
+    private func writeAll(_ raw: UnsafeRawBufferPointer) throws {
+        var off = 0
+        while off < raw.count {
+            let w = Glibc.write(fd, raw.baseAddress! + off, raw.count - off)
+            if w < 0 {
+                if errno == EINTR { continue }
+                throw POSIXFile.ioError(zh: "写入 WARC 文件失败", en: "cannot write the WARC file", path)
+            }
+            off += w
+        }
+    }
+
+    func sync() throws {
+        guard fsync(fd) == 0 else { throw POSIXFile.ioError("fsync", path) }
+    }
+}
+
+/// `application/warc-fields` text.
+func warcFields(_ pairs: [(String, String)]) -> [UInt8] {
+    Array(pairs.map { "\($0.0): \($0.1)\r\n" }.joined().utf8)
+}

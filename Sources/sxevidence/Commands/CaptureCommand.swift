@@ -1,0 +1,136 @@
+import ArgumentParser
+import Foundation
+import SXEvidenceCore
+
+struct CaptureCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "capture",
+        abstract: "Capture web pages with libcurl into WARC 1.1, one ledger entry per URL. 网页取证。",
+        discussion: """
+        Each evidence ID is printed only after its entry and a signed checkpoint are durable. A fetch that \
+        fails (DNS, refused connection, TLS, timeout) is recorded as evidence too, and the command then exits 75.
+        """)
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "URLs to capture (http or https). 网址。")
+    var urls: [String] = []
+
+    @Option(name: .customLong("case"), help: "Case number. 案件编号。") var caseID: String
+    @Option(help: "Officer ID (制作人). 执法人员编号。") var officer: String
+    @Option(help: "Free-text note. 备注。") var note: String?
+    @Flag(help: "Also fetch what the page needs (img, css, js, iframe, CSS url()), one level. 同时抓取页面资源。")
+    var requisites = false
+    @Flag(help: "Viewport and full-page PNG and a PDF with headless Chromium, when installed. 截图。")
+    var screenshot = false
+    @Option(help: "Browser for --screenshot (default: chromium on PATH).") var browser: String?
+    @Option(help: "Read URLs, one per line, from FILE (- for standard input). 从文件读取网址。") var from: String?
+    @Option(help: "Transfers at once (curl multi interface). 并发数。") var concurrency: Int = 4
+    @Option(help: "Repeat the capture every DURATION (e.g. 10m, 30s) ... 定时重复。") var every: String?
+    @Option(help: "... this many times in all (with --every).") var count: Int = 1
+    @Option(help: "Total time limit per transfer, seconds. 超时（秒）。") var timeout: Double = 120
+    @Option(name: .customLong("connect-timeout"), help: "Connect time limit, seconds.") var connectTimeout: Double = 15
+    @Option(name: .customLong("max-redirects"), help: "Redirect hops to follow. 最大重定向次数。") var maxRedirects: Int = 10
+    @Option(name: .customLong("max-size"), help: "Largest body stored, bytes (suffixes K, M, G); beyond it the record is truncated.")
+    var maxSize: String = "512M"
+    @Flag(name: .customLong("allow-invalid-tls"), help: "Capture a site whose certificate does not verify; the failure is recorded. 允许无效证书。")
+    var allowInvalidTLS = false
+    @Option(name: .customLong("ca-file"), help: "Trust the CA certificates in this PEM file instead of the system bundle.")
+    var caFile: String?
+
+    func run() throws {
+        let c = global.console()
+        try c.run {
+            try Registrar.validate(caseID: caseID, officer: officer)
+            var list = urls
+            if let from {
+                let reader = try LineReader(path: from)
+                while let l = try reader.next() {
+                    let t = l.trimmingCharacters(in: .whitespaces)
+                    if !t.isEmpty && !t.hasPrefix("#") { list.append(t) }
+                }
+            }
+            guard !list.isEmpty else { throw usageError("请给出网址，或用 --from 提供列表", "give URLs, or a list with --from") }
+            for u in list { try WebCapture.validate(u) }
+            guard concurrency >= 1, concurrency <= 64 else { throw usageError("--concurrency 须在 1 到 64 之间", "--concurrency must be 1 to 64") }
+            guard maxRedirects >= 0 else { throw usageError("--max-redirects 不能为负", "--max-redirects must not be negative") }
+            guard timeout > 0, connectTimeout > 0 else { throw usageError("超时须大于 0", "timeouts must be positive") }
+            guard let limit = parseSize(maxSize), limit > 0 else { throw usageError("--max-size 格式错误：\(maxSize)", "bad --max-size: \(maxSize)") }
+            var interval: Double?
+            if let every {
+                guard let s = parseDuration(every), s > 0 else { throw usageError("--every 格式错误：\(every)", "bad --every: \(every)") }
+                guard count >= 1 else { throw usageError("--count 须至少为 1", "--count must be at least 1") }
+                interval = s
+            }
+            let home = try NodeHome.open(global.homePath)
+            let capture = WebCapture(home: home, keys: try home.loadKeys())
+            capture.options.totalTimeoutMs = Int(timeout * 1000)
+            capture.options.connectTimeoutMs = Int(connectTimeout * 1000)
+            capture.options.maxRedirects = maxRedirects
+            capture.options.maxSize = limit
+            capture.options.allowInvalidTLS = allowInvalidTLS
+            capture.options.caBundle = caFile
+            capture.concurrency = concurrency
+            capture.requisites = requisites
+            capture.screenshotsWanted = screenshot
+            if screenshot {
+                capture.screenshots = ScreenshotTaker.find(browser)
+                if capture.screenshots == nil {
+                    c.warn("未找到 Chromium，继续取证但不截图（已记录）", "no Chromium found: capturing without screenshots (recorded)")
+                }
+            }
+            var failed = 0
+            var done = 0
+            let rounds = interval == nil ? 1 : count
+            let series = interval == nil ? nil : "series-\(UTCTime.now())"
+            let total = list.count * rounds
+            for round in 0..<rounds {
+                let started = Date()
+                let reqs = list.map { CaptureRequest(url: $0, caseID: caseID, officer: officer, note: note,
+                                                     series: series, snapshot: series == nil ? nil : round + 1) }
+                try capture.run(reqs) { r in
+                    done += 1
+                    c.endProgress()
+                    if r.outcome == "failed" || r.outcome == "truncated" { failed += 1 }
+                    if c.json {
+                        var d: [String: Any] = ["id": r.entry.evidenceID, "url": r.url, "final_url": r.finalURL, "status": r.status,
+                                                "outcome": r.outcome, "warc_sha256": r.warc.sha256, "warc_sm3": r.warc.sm3,
+                                                "manifest_sha256": r.manifest.sha256, "requisites": r.requisites]
+                        if let e = r.error { d["error"] = e }
+                        if let w = r.tlsWarning { d["tls_warning"] = w }
+                        c.emit(d)
+                    } else {
+                        let mark = r.outcome == "ok" ? "" : "  [\(r.outcome.uppercased()): \(r.error ?? "")]"
+                        c.out("\(r.entry.evidenceID)\t\(r.status)\t\(r.url)\(mark)")
+                        if let w = r.tlsWarning { c.warn("⚠ \(r.url)：TLS 证书校验失败，已按 --allow-invalid-tls 取证并记录", "⚠ \(r.url): \(w); captured under --allow-invalid-tls and recorded") }
+                    }
+                    c.progress(c.t("已完成 \(done)/\(total)", "\(done)/\(total) captured"))
+                }
+                if round + 1 < rounds, let interval {
+                    let wait = interval - Date().timeIntervalSince(started)
+                    if wait > 0 { Thread.sleep(forTimeInterval: wait) }
+                }
+            }
+            c.endProgress()
+            if !c.json {
+                c.warn("共取证 \(done) 个网址，其中 \(failed) 个抓取失败（失败也已记录为证据）",
+                       "\(done) capture(s) recorded, \(failed) with a failed fetch (recorded as evidence)")
+            }
+            if failed > 0 { throw ExitCode(75) }
+        }
+    }
+}
+
+func parseSize(_ s: String) -> Int64? {
+    let u = s.uppercased()
+    let mult: Int64 = u.hasSuffix("G") ? 1 << 30 : u.hasSuffix("M") ? 1 << 20 : u.hasSuffix("K") ? 1 << 10 : 1
+    let digits = mult == 1 ? u : String(u.dropLast())
+    return Int64(digits).map { $0 * mult }
+}
+
+func parseDuration(_ s: String) -> Double? {
+    let unit = s.last.map(String.init) ?? ""
+    let mult: Double = unit == "h" ? 3600 : unit == "m" ? 60 : unit == "s" ? 1 : 0
+    if mult == 0 { return Double(s) }
+    return Double(s.dropLast()).map { $0 * mult }
+}

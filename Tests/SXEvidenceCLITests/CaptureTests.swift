@@ -1,0 +1,198 @@
+import Foundation
+import Testing
+
+/// Web capture against the fixture shop over real HTTP and HTTPS, checked with warcio and fastwarc.
+@Suite(.serialized) struct CaptureTests {
+    let shop: ShopServer
+    init() throws { shop = try ShopServer() }
+
+    func capture(_ s: Scratch, _ args: [String]) throws -> Result {
+        try s.sx(["capture", "--case", "SX-2026-007", "--officer", "A01"] + args)
+    }
+
+    @Test func productPageWithRequisites() throws {
+        let s = Scratch("cap")
+        try s.initNode()
+        let r = try capture(s, ["--requisites", shop.url("/go")])
+        #expect(r.status == 0, "\(r.err)")
+        let id = String(r.out.prefix(13))
+        #expect(id == "330603-000001")
+        let warc = try s.artifact(id, "capture.warc.gz")
+        let (w, f) = try s.checkWARC(warc)
+        #expect(w.status == 0 && !w.out.contains("digest failed"), "\(w.out)")
+        #expect(f.status == 0, "\(f.out) \(f.err)")
+        let recs = try s.warcRecords(warc)
+        #expect(recs.first?["type"] == "warcinfo")
+        let responses = recs.filter { $0["type"] == "response" }
+        let uris = Set(responses.map { $0["uri"]! })
+        for p in ["/go", "/shop/pearl.html", "/shop/css/style.css", "/shop/js/app.js", "/shop/img/pearl.png",
+                  "/shop/img/logo.png", "/shop/img/bg.png", "/shop/live.html"] {
+            #expect(uris.contains(shop.url(p)), "missing \(p)")
+        }
+        #expect(responses.first { $0["uri"] == shop.url("/go") }?["status"] == "301")
+        // The stored body of the page is byte for byte the file the server sent.
+        let page = responses.first { $0["uri"] == shop.url("/shop/pearl.html") }!
+        let original = try Data(contentsOf: repoRoot.appendingPathComponent("fixtures/shop/pearl.html"))
+        #expect(hexBytes(page["raw_hex"]!) == [UInt8](original))
+        #expect(recs.filter { $0["type"] == "request" }.count == responses.count)
+        #expect(recs.contains { $0["uri"] == "urn:sxevidence:environment" })
+        #expect(recs.contains { $0["uri"] == "urn:sxevidence:capture-log" })
+        // The manifest's WARC digests agree with sha256sum and openssl's SM3, and the entry commits to the manifest.
+        let m = try s.manifest(id)
+        let a = (m["artifacts"] as! [[String: Any]])[0]
+        #expect(a["sha256"] as? String == String(try s.run(["sha256sum", warc]).out.prefix(64)))
+        #expect(a["sm3"] as? String == String(try s.run(["openssl", "dgst", "-sm3", "-r", warc]).out.prefix(64)))
+        #expect(m["final_url"] as? String == shop.url("/shop/pearl.html"))
+        #expect(m["outcome"] as? String == "ok")
+        #expect(m["status"] as? Int == 200)
+        #expect(try s.sx(["verify"]).status == 0)
+    }
+
+    /// Chunked framing and gzip bytes are stored as received, and both validators still pass.
+    @Test func chunkedAndGzipStoredAsReceived() throws {
+        let s = Scratch("chunk")
+        try s.initNode()
+        let r = try capture(s, [shop.url("/chunked"), shop.url("/gzip?chunked=1"), "--concurrency", "2"])
+        #expect(r.status == 0, "\(r.err)")
+        for line in r.lines {
+            let id = String(line.prefix(13))
+            let warc = try s.artifact(id, "capture.warc.gz")
+            let (w, f) = try s.checkWARC(warc)
+            #expect(w.status == 0 && !w.out.contains("digest failed"), "\(w.out)")
+            #expect(f.status == 0)
+            let resp = try s.warcRecords(warc).first { $0["type"] == "response" }!
+            let raw = hexBytes(resp["raw_hex"]!)
+            #expect(Array(raw.prefix(5)) == Array("12c\r\n".utf8), "chunk framing kept")
+            if line.contains("gzip") {
+                #expect(raw[5] == 0x1f && raw[6] == 0x8b, "gzip bytes kept")
+            }
+            #expect(Array(raw.suffix(5)) == Array("0\r\n\r\n".utf8))
+        }
+    }
+
+    @Test func gbkPage() throws {
+        let s = Scratch("gbk")
+        try s.initNode()
+        let r = try capture(s, ["--requisites", shop.url("/shop/gbk.html")])
+        #expect(r.status == 0)
+        let warc = try s.artifact(String(r.out.prefix(13)), "capture.warc.gz")
+        let recs = try s.warcRecords(warc).filter { $0["type"] == "response" }
+        let page = recs.first { $0["uri"] == shop.url("/shop/gbk.html") }!
+        let original = try Data(contentsOf: repoRoot.appendingPathComponent("fixtures/shop/gbk.html"))
+        #expect(hexBytes(page["raw_hex"]!) == [UInt8](original))
+        #expect(recs.contains { $0["uri"] == shop.url("/shop/css/style.css") })
+        #expect(recs.contains { $0["uri"] == shop.url("/shop/img/pearl.png") })
+    }
+
+    @Test func https() throws {
+        let s = Scratch("tls")
+        try s.initNode()
+        let ok = try capture(s, [shop.tls("/shop/pearl.html"), "--ca-file", shop.caFile, "--json"])
+        #expect(ok.status == 0, "\(ok.err)")
+        let id = (ok.json as! [String: Any])["id"] as! String
+        let warc = try s.artifact(id, "capture.warc.gz")
+        let recs = try s.warcRecords(warc)
+        let pem = recs.first { $0["ctype"] == "application/x-pem-file" }
+        let serverPEM = try String(contentsOfFile: shop.serverCert, encoding: .utf8)
+        let stored = String(decoding: hexBytes(pem?["raw_hex"] ?? ""), as: UTF8.self)
+        let body = { (p: String) in p.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined() }
+        #expect(body(stored).contains(body(serverPEM)), "server certificate recorded")
+        let ex = (try s.manifest(id)["exchanges"] as! [[String: Any]])[0]
+        #expect(ex["tls_verified"] as? String == "yes")
+        #expect((ex["tls_version"] as? String ?? "").hasPrefix("TLSv1."))
+
+        // Untrusted certificate: the failure itself is the evidence, exit 75.
+        let bad = try capture(s, [shop.tls("/shop/pearl.html")])
+        #expect(bad.status == 75)
+        #expect(bad.out.contains("FAILED"))
+        let badM = try s.manifest(String(bad.out.prefix(13)))
+        #expect(badM["outcome"] as? String == "failed")
+
+        // --allow-invalid-tls: captured, and the failure recorded prominently.
+        let insecure = try capture(s, [shop.tls("/shop/pearl.html"), "--allow-invalid-tls"])
+        #expect(insecure.status == 0)
+        #expect(insecure.err.contains("TLS"))
+        let im = try s.manifest(String(insecure.out.prefix(13)))
+        let exs = im["exchanges"] as! [[String: Any]]
+        #expect(exs.count == 2 && exs[0]["tls_verified"] as? String == "NO" && exs[0]["error"] != nil)
+        #expect(exs[1]["status"] as? Int == 200)
+        #expect((im["method"] as? String ?? "").contains("invalid TLS"))
+    }
+
+    /// Each failure is recorded as evidence with a clear outcome; every WARC still validates.
+    @Test func failuresAndLimits() throws {
+        let s = Scratch("fail")
+        try s.initNode()
+        let cases: [([String], Int32, String, String?)] = [
+            ([shop.url("/nope")], 0, "http-error", nil),
+            (["http://127.0.0.1:1/"], 75, "failed", nil),
+            ([shop.url("/loop"), "--max-redirects", "3"], 75, "failed", nil),
+            ([shop.url("/big?size=3000000"), "--max-size", "1M"], 75, "truncated", "length"),
+            ([shop.url("/reset")], 75, "truncated", "disconnect"),
+            ([shop.url("/slow?bytes=100&every=0.2"), "--timeout", "1"], 75, "truncated", "time"),
+        ]
+        for (args, status, outcome, truncated) in cases {
+            let r = try capture(s, args)
+            #expect(r.status == status, "\(args): \(r.err)")
+            let id = String(r.out.prefix(13))
+            let m = try s.manifest(id)
+            #expect(m["outcome"] as? String == outcome, "\(args)")
+            let warc = try s.artifact(id, "capture.warc.gz")
+            let (w, f) = try s.checkWARC(warc)
+            #expect(w.status == 0 && !w.out.contains("digest failed"), "\(args): \(w.out)")
+            #expect(f.status == 0, "\(args)")
+            if let truncated {
+                let resp = try s.warcRecords(warc).first { $0["type"] == "response" }
+                #expect(resp?["truncated"] == truncated, "\(args)")
+                if truncated == "length" { #expect(hexBytes(resp?["raw_hex"] ?? "").count == 1 << 20) }
+            }
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: s.home + "/objects/tmp").isEmpty)
+        #expect(try s.sx(["verify"]).status == 0)
+    }
+
+    @Test func badInputWritesNothing() throws {
+        let s = Scratch("capbad")
+        try s.initNode()
+        for args in [["ht tp://x"], ["ftp://127.0.0.1/x"], ["http://"], [shop.url("/"), "--concurrency", "0"], [shop.url("/"), "--max-size", "lots"]] {
+            let r = try capture(s, args)
+            #expect(r.status == 64, "\(args)")
+        }
+        #expect(try s.ledgerIDs().isEmpty)
+    }
+
+    @Test func batchWithConcurrencyAndRepeats() throws {
+        let s = Scratch("batch")
+        try s.initNode()
+        let list = s.write("urls.txt", (1...12).map { shop.url("/page/\($0)") }.joined(separator: "\n") + "\n# a comment\n")
+        let r = try capture(s, ["--from", list, "--concurrency", "4", "--json"])
+        #expect(r.status == 0)
+        #expect(r.lines.count == 12)
+        #expect(Set(r.lines.compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["url"] as? String }).count == 12)
+        let rep = try capture(s, [shop.url("/shop/pearl.html"), "--every", "1s", "--count", "2", "--screenshot", "--browser", "/nonexistent"])
+        #expect(rep.status == 0)
+        let ids = rep.lines.map { String($0.prefix(13)) }
+        #expect(ids.count == 2)
+        let m1 = try s.manifest(ids[0]), m2 = try s.manifest(ids[1])
+        #expect(m1["series"] as? String != nil && m1["series"] as? String == m2["series"] as? String)
+        #expect(m1["snapshot"] as? Int == 1 && m2["snapshot"] as? Int == 2)
+        #expect((m1["screenshot"] as? String ?? "").contains("no browser"))
+        #expect(try s.sx(["verify"]).status == 0)
+    }
+
+    @Test(.enabled(if: canMount)) func readOnlyStore() throws {
+        let s = Scratch("caprom")
+        try FileManager.default.createDirectory(atPath: s.dir + "/mnt", withIntermediateDirectories: true)
+        let script = """
+        mount -t tmpfs -o size=8m tmpfs '\(s.dir)/mnt' || exit 99
+        H='\(s.dir)/mnt/home'
+        '\(binary)' init --home "$H" --node-id 330603 --name n --role county >/dev/null || exit 98
+        mount -o remount,ro '\(s.dir)/mnt' || exit 97
+        '\(binary)' capture --home "$H" --case C --officer A '\(shop.url("/shop/pearl.html"))'; echo "STATUS=$?"
+        echo "IDS=$('\(binary)' log --home "$H" --json)"
+        """
+        let r = try s.run(["unshare", "-m", "bash", "-c", script])
+        #expect(r.out.contains("STATUS=74"), "\(r.out) \(r.err)")
+        #expect(!r.out.contains("330603-000001"))
+    }
+}
