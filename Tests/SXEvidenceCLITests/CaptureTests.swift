@@ -196,3 +196,36 @@ import Testing
         #expect(!r.out.contains("330603-000001"))
     }
 }
+
+/// With Chromium installed (scripts/setup installs it), --screenshot stores PNGs and a PDF in the WARC.
+@Suite struct ScreenshotTests {
+    static let browser = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    @Test(.enabled(if: browser != nil)) func screenshotsStoredAndHashed() throws {
+        let shop = try ShopServer()
+        let s = Scratch("shot")
+        try s.initNode()
+        let r = try s.sx(["capture", "--case", "C", "--officer", "A", "--screenshot", shop.url("/shop/pearl.html")])
+        #expect(r.status == 0, "\(r.err)")
+        let id = String(r.out.prefix(13))
+        let m = try s.manifest(id)
+        let arts = m["artifacts"] as! [[String: Any]]
+        let names = Set(arts.compactMap { $0["name"] as? String })
+        #expect(names.isSuperset(of: ["screenshot-viewport.png", "screenshot-fullpage.png", "page.pdf"]), "\(names) \(m["screenshot"] ?? "")")
+        let warc = try s.artifact(id, "capture.warc.gz")
+        let recs = try s.warcRecords(warc).filter { $0["type"] == "resource" }
+        for rec in recs {
+            let bytes = hexBytes(rec["raw_hex"]!)
+            let name = rec["uri"]!.replacingOccurrences(of: "urn:sxevidence:", with: "")
+            let listed = arts.first { $0["name"] as? String == name }
+            // The digest in the manifest is of the bytes inside the WARC, checked here by Python's hashlib.
+            let tmp = s.write("resource.bin", bytes)
+            let h = try s.run(["python3", "-c", "import sys,hashlib; print(hashlib.sha256(open(sys.argv[1],'rb').read()).hexdigest())", tmp])
+            #expect(listed?["sha256"] as? String == h.out.trimmingCharacters(in: .whitespacesAndNewlines))
+            if name.hasSuffix(".png") { #expect(Array(bytes.prefix(4)) == [0x89, 0x50, 0x4E, 0x47]) }
+            if name.hasSuffix(".pdf") { #expect(Array(bytes.prefix(4)) == Array("%PDF".utf8)) }
+        }
+        let (w, f) = try s.checkWARC(warc)
+        #expect(w.status == 0 && f.status == 0)
+    }
+}

@@ -30,13 +30,12 @@ public struct ScreenshotTaker: Sendable {
         var base = ["--headless", "--disable-gpu", "--hide-scrollbars", "--no-first-run", "--disable-extensions"]
         if getuid() == 0 { base.append("--no-sandbox") }   // Chromium refuses to run as root with its sandbox
         if insecure { base.append("--ignore-certificate-errors") }
-        let jobs: [(String, String, [String])] = [
-            ("screenshot-viewport.png", "image/png", ["--window-size=1280,800", "--screenshot=\(dir)/viewport.png"]),
-            ("screenshot-fullpage.png", "image/png", ["--window-size=1280,6000", "--screenshot=\(dir)/fullpage.png"]),
-            ("page.pdf", "application/pdf", ["--print-to-pdf=\(dir)/page.pdf", "--no-pdf-header-footer"]),
+        let jobs: [(String, String, String, [String])] = [
+            ("screenshot-viewport.png", "image/png", "\(dir)/viewport.png", ["--window-size=1280,800", "--screenshot=\(dir)/viewport.png"]),
+            ("screenshot-fullpage.png", "image/png", "\(dir)/fullpage.png", ["--window-size=1280,6000", "--screenshot=\(dir)/fullpage.png"]),
+            ("page.pdf", "application/pdf", "\(dir)/page.pdf", ["--print-to-pdf=\(dir)/page.pdf", "--no-pdf-header-footer"]),
         ]
-        for (name, type, args) in jobs {
-            let out = args.last!.split(separator: "=", maxSplits: 1).last.map(String.init) ?? ""
+        for (name, type, out, args) in jobs {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: browser)
             p.arguments = base + args + [url]
