@@ -4,13 +4,18 @@ import Glibc
 #endif
 
 extension WebCapture {
-    /// Write the WARC and the manifest for one finished capture, store both, append the ledger entry.
+    /// Write the WARC and the manifest for one finished capture and store both; the ledger entry is
+    /// appended by `commit`, in batches.
     func finalize(_ st: State, machine: [String: Any]) throws -> CaptureResult {
         let store = home.store
         let tag = "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let warcPath = "\(store.tmpDir)/\(tag).warc.gz"
         var tmpFiles = [warcPath]
-        defer { for f in tmpFiles { unlink(f) } }
+        var tmpDirs: [String] = []
+        defer {
+            for f in tmpFiles { unlink(f) }
+            for d in tmpDirs { try? FileManager.default.removeItem(atPath: d) }
+        }
         let end = UTCTime.now()
         let final = st.hops.last
         let allExchanges = st.tlsFailures + st.hops + st.requisites
@@ -23,15 +28,17 @@ extension WebCapture {
             mkdir(dir, 0o700)
             let (s, log) = taker.take(url: final?.url ?? st.request.url, dir: dir, insecure: options.allowInvalidTLS)
             shots = s
-            tmpFiles += s.map(\.path) + [dir]
-            screenshotNote = s.isEmpty ? "browser failed: " + log.joined(separator: "; ") : "taken with \(taker.browser)"
+            tmpFiles += s.map(\.path)
+            tmpDirs.append(dir)
+            screenshotNote = s.isEmpty ? "browser failed: " + log.joined(separator: "; ")
+                : "taken with \(taker.browser)" + (log.isEmpty ? "" : "; failed: " + log.joined(separator: "; "))
         } else if screenshotsWanted {
             screenshotNote = "no browser found; no screenshot was taken"
         }
 
         let writer = try WARCWriter(path: warcPath)
         let infoBody = warcFields([
-            ("software", "sxevidence/\(SXEvidence.version) (libcurl \(SXEvidence.libraryVersions["libcurl"] ?? ""))"),
+            ("software", "sxevidence/\(SXEvidence.version) (\(SXEvidence.curlVersion))"),
             ("format", "WARC File Format 1.1"),
             ("conformsTo", "http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"),
             ("hostname", machine["hostname"] as? String ?? ""),
@@ -42,7 +49,6 @@ extension WebCapture {
                          head: infoBody, blockSHA256: Hashing.sha256(infoBody))
         var finalResponseID: String?
         var exchangeLog: [[String: Any]] = []
-        var certRecords: [(String, String)] = []
         for ex in allExchanges {
             let responseID = WARCWriter.newRecordID()
             let hasResponse = !ex.responseHead.isEmpty
@@ -62,14 +68,14 @@ extension WebCapture {
                                  bodyPath: ex.bodyPath, bodySize: ex.bodySize, blockSHA256: ex.blockSHA256)
                 if let final, ex.url == final.url && ex.started == final.started { finalResponseID = responseID }
             }
-            if !ex.certificates.isEmpty { certRecords.append((ex.url, ex.certificates.joined())) }
+            if !ex.certificates.isEmpty {
+                // The chain this exchange's connection presented, tied to that exchange's response.
+                let b = Array(ex.certificates.joined().utf8)
+                var f: [(String, String)] = [("Content-Type", "application/x-pem-file")]
+                if hasResponse { f.append(("WARC-Refers-To", responseID)) }
+                try writer.write(type: "metadata", date: ex.finished, uri: ex.url, fields: f, head: b, blockSHA256: Hashing.sha256(b))
+            }
             exchangeLog.append(Self.describe(ex, entitySHA256: hasResponse ? Decoding.entitySHA256(of: ex) : nil))
-        }
-        for (uri, pem) in certRecords {
-            let b = Array(pem.utf8)
-            var f: [(String, String)] = [("Content-Type", "application/x-pem-file")]
-            if let r = finalResponseID { f.append(("WARC-Refers-To", r)) }
-            try writer.write(type: "metadata", date: end, uri: uri, fields: f, head: b, blockSHA256: Hashing.sha256(b))
         }
         var hosts: [[String: Any]] = []
         var seenHosts: Set<String> = []
@@ -81,6 +87,10 @@ extension WebCapture {
             hosts.append(d)
         }
         var env = machine
+        if let ca = options.caBundle {
+            env["ca_bundle"] = ca
+            env["ca_bundle_sha256"] = EnvironmentRecord.fileSHA256(ca) ?? "unavailable"
+        }
         env["hosts"] = hosts
         env["clock_offset_seconds_vs_server_date"] = EnvironmentRecord.clockOffset(serverDate: final?.header("date"), localISO: final?.finished ?? end) as Any
         let envBytes = try JSONSerialization.data(withJSONObject: env, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
@@ -144,12 +154,10 @@ extension WebCapture {
         tmpFiles.append(manifestPath)
         try POSIXFile.writeAtomically(manifestPath, CanonicalValue.object(m).canonicalBytes, mode: 0o600)
         let manifest = try store.adopt(path: manifestPath, name: "manifest.json")
-        try store.sync()
         let draft = EntryDraft(kind: "web", caseID: st.request.caseID, officer: st.request.officer,
                                method: Self.method(options.allowInvalidTLS), note: st.request.note, artifacts: [manifest, warc])
-        let (entries, _) = try home.ledger.append([draft], sign: keys.sign)
         let tlsWarning = st.tlsFailures.first.map { "TLS certificate verification failed: \($0.error ?? "")" }
-        return CaptureResult(entry: entries[0], url: st.request.url, finalURL: final?.url ?? st.request.url,
+        return CaptureResult(entry: LedgerEntry.placeholder(draft), url: st.request.url, finalURL: final?.url ?? st.request.url,
                              status: final?.status ?? 0, outcome: outcome.0, error: outcome.1, warc: warc, manifest: manifest,
                              requisites: st.requisites.count, tlsWarning: tlsWarning)
     }

@@ -82,16 +82,24 @@ enum EnvironmentRecord {
         return Hex.encode(d.finish())
     }
 
-    /// Seconds the local clock is ahead of the server's Date header (negative: behind).
-    static func clockOffset(serverDate: String?, localISO: String) -> Double? {
-        guard let serverDate else { return nil }
+    // Formatters are costly to make (ICU); captures run on one thread, so one of each is shared.
+    nonisolated(unsafe) static let httpDate: DateFormatter = {
         let f = DateFormatter()
         f.locale = Locale(identifier: "en_US_POSIX")
         f.timeZone = TimeZone(identifier: "GMT")
         f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        return f
+    }()
+    nonisolated(unsafe) static let isoDate: ISO8601DateFormatter = {
         let i = ISO8601DateFormatter()
         i.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        guard let s = f.date(from: serverDate), let l = i.date(from: localISO) else { return nil }
+        return i
+    }()
+
+    /// Seconds the local clock is ahead of the server's Date header (negative: behind).
+    static func clockOffset(serverDate: String?, localISO: String) -> Double? {
+        guard let serverDate else { return nil }
+        guard let s = httpDate.date(from: serverDate), let l = isoDate.date(from: localISO) else { return nil }
         return (l.timeIntervalSince(s) * 1000).rounded() / 1000
     }
 }

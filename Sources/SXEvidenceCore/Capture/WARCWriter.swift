@@ -11,14 +11,21 @@ final class WARCWriter {
     let path: String
     private let fd: Int32
     private(set) var records: [(id: String, type: String, uri: String?, blockSHA256: String)] = []
+    /// One deflate state for the whole file, reset between records (each record is its own gzip member).
+    private let compressor: NIOCompressor
 
     init(path: String) throws {
         self.path = path
+        compressor = CompressionAlgorithm.gzip(configuration: .init(compressionLevel: 6)).compressor
+        try compressor.startStream()
         fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw POSIXFile.ioError(zh: "无法创建 WARC 文件", en: "cannot create the WARC file", path) }
     }
 
-    deinit { close(fd) }
+    deinit {
+        try? compressor.finishStream()
+        close(fd)
+    }
 
     static func newRecordID() -> String { "<urn:uuid:\(UUID().uuidString.lowercased())>" }
 
@@ -32,9 +39,7 @@ final class WARCWriter {
         for (k, v) in fields { h += "\(k): \(v)\r\n" }
         let length = Int64(head.count) + bodySize
         h += "WARC-Block-Digest: sha256:\(Hex.encode(blockSHA256))\r\nContent-Length: \(length)\r\n\r\n"
-        let compressor = CompressionAlgorithm.gzip(configuration: .init(compressionLevel: 6)).compressor
-        try compressor.startStream()
-        defer { try? compressor.finishStream() }
+        try compressor.resetStream()
         try deflate(compressor, Array(h.utf8) + head, last: false)
         if let bodyPath {
             let infd = open(bodyPath, O_RDONLY | O_CLOEXEC)

@@ -54,7 +54,7 @@ public final class WebCapture {
     }
 
     public static func method(_ allowInvalidTLS: Bool) -> String {
-        "sxevidence capture: libcurl \(SXEvidence.libraryVersions["libcurl"] ?? ""), HTTP/1.1, bytes stored as received (no transfer or content decoding), WARC 1.1"
+        "sxevidence capture: \(SXEvidence.curlVersion), HTTP/1.1, bytes stored as received (no transfer or content decoding), WARC 1.1"
             + (allowInvalidTLS ? "; invalid TLS certificates allowed and recorded" : "")
     }
 
@@ -89,6 +89,22 @@ public final class WebCapture {
         for (i, r) in requests.enumerated() { jobs.append(FetchJob(url: r.url, tag: i)) }
         var failure: Error?
         defer { for st in states { cleanup(st) } }
+        // Finished captures are committed in batches (one flush of the store, one transaction, one
+        // signed checkpoint), and reported only once committed.
+        var ready: [CaptureResult] = []
+        var lastCommit = Date()
+        func commit() throws {
+            guard !ready.isEmpty else { return }
+            try home.store.sync()
+            let drafts = ready.map { EntryDraft(kind: $0.entry.kind, caseID: $0.entry.caseID, officer: $0.entry.officer,
+                                                method: $0.entry.method, note: $0.entry.note, artifacts: $0.entry.artifacts) }
+            let (entries, _) = try home.ledger.append(drafts, sign: keys.sign)
+            for (i, e) in entries.enumerated() { ready[i].entry = e }
+            let batch = ready
+            ready.removeAll()
+            lastCommit = Date()
+            for r in batch { try committed(r) }
+        }
         try fetcher.run(jobs) { job, ex in
             let st = states[job.tag]
             var next: [FetchJob] = []
@@ -104,8 +120,11 @@ public final class WebCapture {
                 if ex.isRedirect {
                     if st.hops.count > options.maxRedirects {
                         st.failure = "too many redirects (more than \(options.maxRedirects))"
-                    } else if let loc = ex.location, let u = URL(string: loc, relativeTo: URL(string: ex.url))?.absoluteURL {
+                    } else if let loc = ex.location, let u = URL(string: loc, relativeTo: URL(string: ex.url))?.absoluteURL,
+                              ["http", "https"].contains(u.scheme?.lowercased() ?? "") {
                         next.append(FetchJob(url: u.absoluteString, tag: job.tag))
+                    } else {
+                        st.failure = "redirect to an unusable Location: \(ex.location ?? "")"
                     }
                 } else if requisites, ex.status == 200, let view = Decoding.view(of: ex) {
                     let type = ex.header("content-type")?.lowercased() ?? ""
@@ -117,7 +136,9 @@ public final class WebCapture {
             st.pending += next.count - 1
             if st.pending == 0 && failure == nil {
                 do {
-                    try committed(try finalize(st, machine: machine))
+                    ready.append(try finalize(st, machine: machine))
+                    cleanup(st)
+                    if ready.count >= 64 || Date().timeIntervalSince(lastCommit) >= 0.5 { try commit() }
                 } catch {
                     failure = error
                     throw error
@@ -126,6 +147,7 @@ public final class WebCapture {
             return next
         }
         if let failure { throw failure }
+        try commit()
     }
 
     static func isTLSVerificationFailure(_ code: Int) -> Bool {
@@ -135,5 +157,8 @@ public final class WebCapture {
 
     private func cleanup(_ st: State) {
         for ex in st.hops + st.requisites + st.tlsFailures { if let p = ex.bodyPath { unlink(p) } }
+        st.hops.removeAll()
+        st.requisites.removeAll()
+        st.tlsFailures.removeAll()
     }
 }

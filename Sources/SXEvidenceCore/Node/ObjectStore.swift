@@ -52,7 +52,7 @@ public final class ObjectStore: @unchecked Sendable {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: tmpDir) else { return }
         for name in names {
             guard let pidText = name.split(separator: "-").first, let pid = Int32(pidText) else { continue }
-            if pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH { unlink(tmpDir + "/" + name) }
+            if pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH { try? FileManager.default.removeItem(atPath: tmpDir + "/" + name) }
         }
     }
 

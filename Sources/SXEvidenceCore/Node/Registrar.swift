@@ -85,6 +85,9 @@ public struct Registrar {
             if v.trimmingCharacters(in: .whitespaces).isEmpty {
                 throw EvidenceError(.usage, zh: "\(field) 不能为空", en: "\(field) must not be empty")
             }
+            if v.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+                throw EvidenceError(.usage, zh: "\(field) 不能含换行或控制字符", en: "\(field) must not contain line breaks or control characters")
+            }
         }
     }
 }

@@ -56,6 +56,9 @@ struct CaptureCommand: ParsableCommand {
             guard maxRedirects >= 0 else { throw usageError("--max-redirects 不能为负", "--max-redirects must not be negative") }
             guard timeout > 0, connectTimeout > 0 else { throw usageError("超时须大于 0", "timeouts must be positive") }
             guard let limit = parseSize(maxSize), limit > 0 else { throw usageError("--max-size 格式错误：\(maxSize)", "bad --max-size: \(maxSize)") }
+            if every == nil && count != 1 {
+                throw usageError("--count 须与 --every 一起使用", "--count needs --every")
+            }
             var interval: Double?
             if let every {
                 guard let s = parseDuration(every), s > 0 else { throw usageError("--every 格式错误：\(every)", "bad --every: \(every)") }
