@@ -126,6 +126,8 @@ import Testing
         let cases: [([String], Int32, String, String?)] = [
             ([shop.url("/nope")], 0, "http-error", nil),
             (["http://127.0.0.1:1/"], 75, "failed", nil),
+            (["http://no-such-host.invalid/"], 75, "failed", nil),
+            (["http://127.0.0.1:\(shop.blackholePort)/", "--connect-timeout", "1"], 75, "failed", nil),
             ([shop.url("/loop"), "--max-redirects", "3"], 75, "failed", nil),
             ([shop.url("/big?size=3000000"), "--max-size", "1M"], 75, "truncated", "length"),
             ([shop.url("/reset")], 75, "truncated", "disconnect"),
@@ -137,6 +139,9 @@ import Testing
             let id = String(r.out.prefix(13))
             let m = try s.manifest(id)
             #expect(m["outcome"] as? String == outcome, "\(args)")
+            if args.contains("--connect-timeout") {
+                #expect((m["error"] as? String ?? "").contains("timed out"), "connect timeout, not refusal: \(m["error"] ?? "")")
+            }
             let warc = try s.artifact(id, "capture.warc.gz")
             let (w, f) = try s.checkWARC(warc)
             #expect(w.status == 0 && !w.out.contains("digest failed"), "\(args): \(w.out)")

@@ -6,6 +6,7 @@ final class ShopServer {
     let stdin = Pipe()
     let httpPort: Int
     let httpsPort: Int
+    let blackholePort: Int
     let dir: String
     var caFile: String { dir + "/ca.pem" }
     var serverCert: String { dir + "/srv.pem" }
@@ -42,9 +43,10 @@ final class ShopServer {
         }
         let text = String(decoding: line, as: UTF8.self)
         let ports = text.split(separator: " ").compactMap { $0.split(separator: "=").last.flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } }
-        precondition(ports.count == 2 && text.hasPrefix("READY"), "fixture server did not start: \(text)")
+        precondition(ports.count == 3 && text.hasPrefix("READY"), "fixture server did not start: \(text)")
         httpPort = ports[0]
         httpsPort = ports[1]
+        blackholePort = ports[2]
     }
 
     deinit {
