@@ -140,7 +140,7 @@ import Testing
             let m = try s.manifest(id)
             #expect(m["outcome"] as? String == outcome, "\(args)")
             if args.contains("--connect-timeout") {
-                #expect((m["error"] as? String ?? "").contains("timed out"), "connect timeout, not refusal: \(m["error"] ?? "")")
+                #expect((m["error"] as? String ?? "").contains("Timeout was reached"), "connect timeout, not refusal: \(m["error"] ?? "")")
             }
             let warc = try s.artifact(id, "capture.warc.gz")
             let (w, f) = try s.checkWARC(warc)
