@@ -1,5 +1,6 @@
 #ifndef CSXOPENSSL_SHIM_H
 #define CSXOPENSSL_SHIM_H
+#include <string.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/err.h>
@@ -7,6 +8,9 @@
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/bio.h>
+#include <openssl/ts.h>
+#include <openssl/x509v3.h>
+#include <openssl/bn.h>
 
 // BIO_get_mem_data is a macro over BIO_ctrl; Swift cannot import it.
 static inline long sx_bio_get_mem_data(BIO *bio, char **data) {
@@ -21,6 +25,9 @@ static inline EVP_PKEY *sx_keygen_sm2(void) { return EVP_PKEY_Q_keygen(NULL, NUL
 
 // Same reason: EVP_PKEY_Q_keygen is variadic.
 static inline EVP_PKEY *sx_keygen_ed25519(void) { return EVP_PKEY_Q_keygen(NULL, NULL, "ED25519"); }
+
+// Variadic too; ECDSA P-256 keys for the TSA and the node CA (OpenSSL 3.0 cannot time-stamp with SM2 or Ed25519).
+static inline EVP_PKEY *sx_keygen_p256(void) { return EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256"); }
 
 // SM2 signatures need the distinguishing ID (GB/T 32918.2 Z_A) set on a key context that the
 // digest context then owns; the order of these calls matters, so it lives in one place.
@@ -47,5 +54,34 @@ static inline size_t sx_pkey_get_encoded_public(EVP_PKEY *pkey, unsigned char *o
     size_t len = 0;
     if (EVP_PKEY_get_octet_string_param(pkey, "encoded-pub-key", out, outlen, &len) != 1) return 0;
     return len;
+}
+// sk_X509_new_null and sk_X509_push are type-safe macros over OPENSSL_sk_*.
+static inline STACK_OF(X509) *sx_sk_x509_new(void) { return sk_X509_new_null(); }
+// Same macro family.
+static inline int sx_sk_x509_push(STACK_OF(X509) *s, X509 *x) { return sk_X509_push(s, x); }
+// Same macro family; frees the certificates too.
+static inline void sx_sk_x509_pop_free(STACK_OF(X509) *s) { sk_X509_pop_free(s, X509_free); }
+// Same macro family.
+static inline int sx_sk_x509_num(const STACK_OF(X509) *s) { return sk_X509_num(s); }
+// Same macro family.
+static inline X509 *sx_sk_x509_value(const STACK_OF(X509) *s, int i) { return sk_X509_value(s, i); }
+
+// Same macro family; returns the replaced certificate.
+static inline X509 *sx_sk_x509_set(STACK_OF(X509) *s, int i, X509 *x) { return sk_X509_set(s, i, x); }
+
+// OPENSSL_malloc is a macro; TS_VERIFY_CTX_set_imprint takes ownership of memory from it.
+static inline unsigned char *sx_openssl_memdup(const unsigned char *p, size_t n) {
+    unsigned char *q = OPENSSL_malloc(n ? n : 1);
+    if (q && n) memcpy(q, p, n);
+    return q;
+}
+
+// X509V3_set_ctx_nodb is a macro.
+static inline void sx_x509v3_ctx_nodb(X509V3_CTX *ctx) { X509V3_set_ctx_nodb(ctx); }
+
+// The serial-number callback type of TS_RESP_CTX, named so Swift can pass a @convention(c) function.
+typedef ASN1_INTEGER *(*sx_ts_serial_cb)(TS_RESP_CTX *, void *);
+static inline void sx_ts_set_serial_cb(TS_RESP_CTX *ctx, sx_ts_serial_cb cb, void *data) {
+    TS_RESP_CTX_set_serial_cb(ctx, cb, data);
 }
 #endif

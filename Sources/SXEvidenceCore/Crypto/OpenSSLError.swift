@@ -5,11 +5,16 @@ enum OpenSSL {
     static func lastError() -> String {
         var parts: [String] = []
         while true {
-            let e = ERR_get_error()
+            var data: UnsafePointer<CChar>?
+            var flags: Int32 = 0
+            let e = ERR_get_error_all(nil, nil, nil, &data, &flags)
             if e == 0 { break }
             var buf = [CChar](repeating: 0, count: 256)
             ERR_error_string_n(e, &buf, buf.count)
-            parts.append(String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            var part = String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            // The detail (e.g. "Verify error:certificate has expired") is in the error's data string.
+            if let data, flags & ERR_TXT_STRING != 0 { part += " (" + String(cString: data) + ")" }
+            parts.append(part)
         }
         return parts.isEmpty ? "unknown OpenSSL error" : parts.joined(separator: "; ")
     }
