@@ -12,6 +12,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
     ],
     targets: [
         // C libraries from Debian, each behind one small system-library module with prefixed names.
@@ -26,10 +27,19 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        // The node server (TSA today; sync and witnessing later), testable without a port.
+        .target(
+            name: "SXEvidenceServer",
+            dependencies: [
+                "SXEvidenceCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
         .executableTarget(
             name: "sxevidence",
             dependencies: [
                 "SXEvidenceCore",
+                "SXEvidenceServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -2,7 +2,7 @@ import ArgumentParser
 import SXEvidenceCore
 
 @main
-struct SXEvidenceCommand: ParsableCommand {
+struct SXEvidenceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sxevidence",
         abstract: "Electronic evidence for online-market supervision: web capture to WARC, evidence registration and a signed, append-only ledger. 市场监管电子数据存证工具。",
@@ -13,7 +13,7 @@ struct SXEvidenceCommand: ParsableCommand {
         version: SXEvidence.version,
         subcommands: [
             InitCommand.self, KeyCommand.self, AddCommand.self, CaptureCommand.self, LogCommand.self, ShowCommand.self,
-            CheckpointCommand.self, ProofCommand.self, VerifyCommand.self, SelfTestCommand.self, VersionCommand.self,
+            CheckpointCommand.self, ProofCommand.self, TimestampCommand.self, TSACommand.self, ServeCommand.self, VerifyCommand.self, SelfTestCommand.self, VersionCommand.self,
         ]
     )
 }

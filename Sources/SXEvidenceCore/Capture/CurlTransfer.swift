@@ -13,6 +13,9 @@ public struct FetchOptions: Sendable {
     public var allowInvalidTLS = false
     public var userAgent = "Mozilla/5.0 (X11; Linux x86_64) sxevidence/\(SXEvidence.version)"
     public var caBundle: String?
+    /// A POST body and its content type (RFC 3161 requests); nil for GET.
+    public var postBody: [UInt8]?
+    public var postContentType = "application/octet-stream"
 
     public init() {}
 }
@@ -82,8 +85,15 @@ final class CurlTransfer {
         if let ca = options.caBundle { sx_curl_setopt_string(handle, CURLOPT_CAINFO, ca) }
         sx_curl_setopt_string(handle, CURLOPT_USERAGENT, options.userAgent)
         var list: UnsafeMutablePointer<curl_slist>?
-        for h in ["Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
-                  "Accept-Language: zh-CN,zh;q=0.9,en;q=0.5", "Accept-Encoding: gzip, deflate"] {
+        var headerLines = ["Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+                           "Accept-Language: zh-CN,zh;q=0.9,en;q=0.5", "Accept-Encoding: gzip, deflate"]
+        if var body = options.postBody {
+            headerLines = ["Content-Type: \(options.postContentType)", "Accept: */*"]
+            sx_curl_setopt_long(handle, CURLOPT_POST, 1)
+            sx_curl_setopt_long(handle, CURLOPT_POSTFIELDSIZE, body.count)
+            body.withUnsafeMutableBytes { _ = sx_curl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, $0.baseAddress) }
+        }
+        for h in headerLines {
             list = curl_slist_append(list, h)
         }
         headers = OpaquePointer(list)

@@ -4,7 +4,7 @@ import Foundation
 /// signed checkpoint, in one SQLite database (WAL, synchronous=FULL). Triggers refuse UPDATE and
 /// DELETE; appends run in BEGIN IMMEDIATE transactions, so concurrent writers queue in order.
 public final class Ledger {
-    static let schemaVersion = 1
+    static let schemaVersion = 2
     let db: SQLiteDatabase
     public let nodeID: String
     public let origin: String
@@ -29,7 +29,10 @@ public final class Ledger {
         _ = try version.step()
         let v = version.int(0)
         if v == 0 && create {
-            try db.writeTransaction { try db.exec(LedgerSchema.sql) }
+            try db.writeTransaction { try db.exec(LedgerSchema.sql + LedgerSchema.v2) }
+        } else if v == 1 {
+            // Version 2 adds the time-stamp table; nothing existing changes.
+            try db.writeTransaction { try db.exec(LedgerSchema.v2) }
         } else if v != Self.schemaVersion {
             throw EvidenceError(.ioError, zh: "账本数据库版本不符（\(v)）：\(path)", en: "unexpected ledger schema version \(v): \(path)")
         }
@@ -286,6 +289,27 @@ enum LedgerSchema {
     CREATE TRIGGER \(t)_no_update BEFORE UPDATE ON \(t) BEGIN SELECT RAISE(ABORT, 'sxevidence ledger is append-only'); END;
     CREATE TRIGGER \(t)_no_delete BEFORE DELETE ON \(t) BEGIN SELECT RAISE(ABORT, 'sxevidence ledger is append-only'); END;
     """ }.joined(separator: "\n"))
-    PRAGMA user_version = \(Ledger.schemaVersion);
+    PRAGMA user_version = 1;
+    """
+
+    static let v2 = """
+    CREATE TABLE timestamps(
+      id INTEGER PRIMARY KEY,
+      subject TEXT NOT NULL,
+      algorithm TEXT NOT NULL,
+      digest BLOB NOT NULL,
+      tsa_url TEXT NOT NULL,
+      status TEXT NOT NULL,
+      token_sha256 TEXT,
+      gen_time TEXT,
+      serial TEXT,
+      policy TEXT,
+      offset_ms INTEGER,
+      error TEXT,
+      created TEXT NOT NULL);
+    CREATE INDEX timestamps_subject ON timestamps(subject);
+    CREATE TRIGGER timestamps_no_update BEFORE UPDATE ON timestamps BEGIN SELECT RAISE(ABORT, 'sxevidence ledger is append-only'); END;
+    CREATE TRIGGER timestamps_no_delete BEFORE DELETE ON timestamps BEGIN SELECT RAISE(ABORT, 'sxevidence ledger is append-only'); END;
+    PRAGMA user_version = 2;
     """
 }

@@ -218,7 +218,44 @@ public struct LedgerVerifier {
         report.checks.append(VerifyCheck(name: "signatures", ok: sigOK, count: Int64(checkpoints.count * verifiers.count),
                                          seconds: sigSeconds, detail: "Ed25519 and SM2-SM3 checkpoint signatures"))
 
-        // 5. Objects: every artifact re-hashed with SHA-256 and SM3.
+        // 5. Time stamps: every granted token verifies against the TSA's trusted certificates and covers
+        // exactly what it names; pending ones are counted, not failed.
+        t0 = Date()
+        var tsOK = true
+        var granted: Int64 = 0
+        var pendingCount = 0
+        for row in try ledger.latestTimestamps() {
+            guard row.status == "granted", let token = row.tokenSHA256 else { pendingCount += 1; continue }
+            granted += 1
+            let label = "timestamp:\(row.subject)"
+            do {
+                guard let tsa = (home.config.tsa ?? []).first(where: { $0.url == row.tsaURL }) else {
+                    throw EvidenceError(.verification, zh: "节点配置中没有该时间戳服务的可信证书：\(row.tsaURL)",
+                                        en: "no trusted certificates for TSA \(row.tsaURL) in the node config")
+                }
+                let alg = DigestAlgorithm(rawValue: row.algorithm) ?? .sha256
+                if row.subject.hasPrefix("checkpoint:"), let size = Int64(row.subject.dropFirst("checkpoint:".count)) {
+                    let note = try ledger.checkpoint(size: size)?.note ?? ""
+                    if Hashing.digest(alg, Array(note.utf8)) != row.digest {
+                        throw EvidenceError(.verification, zh: "时间戳所覆盖的摘要与检查点 \(size) 不符", en: "the time-stamped digest is not that of checkpoint \(size)")
+                    }
+                }
+                let resp = try POSIXFile.readAll(home.store.path(forSHA256: token))
+                if Hex.encode(Hashing.sha256(resp)) != token {
+                    throw EvidenceError(.verification, zh: "时间戳令牌文件已被改动", en: "the stored token file was altered")
+                }
+                let caPath = tsa.ca.hasPrefix("/") ? tsa.ca : home.path + "/" + tsa.ca
+                _ = try TimeStamp.verify(response: resp, digest: row.digest, algorithm: alg, request: nil,
+                                         trustedPEM: try POSIXFile.readText(caPath))
+            } catch let e as EvidenceError {
+                tsOK = false
+                fail(label, "timestamp", "a valid RFC 3161 token from \(row.tsaURL)", "invalid", zh: "\(row.subject) 的时间戳：\(e.zh)", en: "\(row.subject): timestamp: \(e.en)")
+            }
+        }
+        report.checks.append(VerifyCheck(name: "timestamps", ok: tsOK, count: granted, seconds: Date().timeIntervalSince(t0),
+                                         detail: "RFC 3161 tokens: signature, chain to the configured TSA roots, imprint; \(pendingCount) pending"))
+
+        // 6. Objects: every artifact re-hashed with SHA-256 and SM3.
         if checkObjects {
             t0 = Date()
             var objOK = true

@@ -14,10 +14,27 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     public var role: NodeRole
     public var origin: String
     public var created: String
+    /// Time-stamping authorities asked for a token on every new checkpoint (sxevidence-timestamp(5)).
+    public var tsa: [TSAEntry]?
+    /// Warn when a token's genTime and the local clock differ by more than this (default 60 s).
+    public var timestampWarnSeconds: Int?
+
+    public struct TSAEntry: Codable, Sendable, Equatable {
+        public var url: String
+        public var ca: String           // PEM file of the certificates trusted for it, relative to the home
+        public var sm3: Bool?           // also ask for an SM3 imprint
+
+        public init(url: String, ca: String, sm3: Bool?) {
+            self.url = url
+            self.ca = ca
+            self.sm3 = sm3
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
-        case format, name, role, origin, created
+        case format, name, role, origin, created, tsa
         case nodeID = "node_id"
+        case timestampWarnSeconds = "timestamp_warn_seconds"
     }
 
     public init(nodeID: String, name: String, role: NodeRole, origin: String, created: String) {
@@ -47,7 +64,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
 
     public static func defaultOrigin(nodeID: String) -> String { "sxevidence.shaoxing/\(nodeID)" }
 
-    func encoded() throws -> [UInt8] {
+    public func encoded() throws -> [UInt8] {
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return Array(try enc.encode(self)) + [0x0A]

@@ -88,6 +88,16 @@ public final class NodeHome {
         return try open(path)
     }
 
+    /// Add (or replace) a TSA in node.json; its trusted certificates are kept in `tsa/`.
+    public func addTSA(url: String, caPEM: String, sm3: Bool) throws {
+        try POSIXFile.mkdirs(path + "/tsa")
+        let name = "tsa/trust-" + Hex.encode(Hashing.sha256(Array(url.utf8)).prefix(6)) + ".pem"
+        try POSIXFile.writeAtomically(path + "/" + name, Array(caPEM.utf8))
+        var cfg = config
+        cfg.tsa = (cfg.tsa ?? []).filter { $0.url != url } + [NodeConfig.TSAEntry(url: url, ca: name, sm3: sm3 ? true : nil)]
+        try POSIXFile.writeAtomically(path + "/node.json", try cfg.encoded())
+    }
+
     public func loadKeys() throws -> NodeKeys {
         let ed = try Ed25519Key.fromPEM(try POSIXFile.readText(keysDir + "/ed25519.pem"))
         let sm2 = try SM2Key.fromPEM(try POSIXFile.readText(keysDir + "/sm2.pem"))

@@ -70,6 +70,7 @@ struct AddCommand: ParsableCommand {
                     count += entries.count
                 })
             c.endProgress()
+            stampLatestCheckpoint(c, home)
             if !c.json, let cp = try home.ledger.checkpoint() {
                 FileHandle.standardError.write(Data((c.t("已登记 \(count) 件证据；检查点大小 \(cp.size)",
                                                          "registered \(count) item(s); checkpoint size \(cp.size)") + "\n").utf8))

@@ -37,6 +37,8 @@ struct CaptureCommand: ParsableCommand {
     var allowInvalidTLS = false
     @Option(name: .customLong("ca-file"), help: "Trust the CA certificates in this PEM file instead of the system bundle.")
     var caFile: String?
+    @Flag(help: "Also get an RFC 3161 token on each capture's manifest from the configured TSAs. 为取证清单申请时间戳。")
+    var timestamp = false
 
     func run() throws {
         let c = global.console()
@@ -91,8 +93,12 @@ struct CaptureCommand: ParsableCommand {
                 let started = Date()
                 let reqs = list.map { CaptureRequest(url: $0, caseID: caseID, officer: officer, note: note,
                                                      series: series, snapshot: series == nil ? nil : round + 1) }
+                var stamped: [(String, [UInt8])] = []
                 try capture.run(reqs) { r in
                     done += 1
+                    if timestamp, let m = try? POSIXFile.readAll(home.store.path(forSHA256: r.manifest.sha256)) {
+                        stamped.append(("manifest:" + r.entry.evidenceID, m))
+                    }
                     c.endProgress()
                     if r.outcome == "failed" || r.outcome == "truncated" { failed += 1 }
                     if c.json {
@@ -109,6 +115,18 @@ struct CaptureCommand: ParsableCommand {
                     }
                     c.progress(c.t("已完成 \(done)/\(total)", "\(done)/\(total) captured"))
                 }
+                if timestamp {
+                    let service = TimestampService(home: home)
+                    if service.configured.isEmpty {
+                        c.warn("未配置时间戳服务，--timestamp 被忽略", "no TSA configured; --timestamp ignored")
+                    }
+                    for (subject, bytes) in stamped where !service.configured.isEmpty {
+                        for o in service.stamp(subject: subject, data: bytes) where !o.granted {
+                            c.warn("⚠ \(subject) 的时间戳待定：\(o.error ?? "")", "⚠ timestamp for \(subject) pending: \(o.error ?? "")")
+                        }
+                    }
+                }
+                stampLatestCheckpoint(c, home)
                 if round + 1 < rounds, let interval {
                     let wait = interval - Date().timeIntervalSince(started)
                     if wait > 0 { Thread.sleep(forTimeInterval: wait) }

@@ -1,0 +1,152 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Obtains, verifies and records RFC 3161 tokens (sxevidence-timestamp(5)). A TSA that cannot be
+/// reached never blocks evidence: the attempt is recorded as "pending" and retried by
+/// `sxevidence timestamp --pending`. Rows are append-only; the latest row of a subject and TSA counts.
+public struct TimestampService {
+    public let home: NodeHome
+
+    public struct Outcome: Sendable {
+        public var subject: String
+        public var tsa: String
+        public var algorithm: String
+        public var granted: Bool
+        public var info: TimeStamp.Info?
+        public var tokenSHA256: String?
+        public var offsetMs: Int64?
+        public var warning: String?
+        public var error: String?
+    }
+
+    public init(home: NodeHome) { self.home = home }
+
+    public var configured: [NodeConfig.TSAEntry] { home.config.tsa ?? [] }
+
+    /// Subjects: `checkpoint:<size>` (digest = SHA-256/SM3 of the signed note), `file:<name>`, `manifest:<ID>`.
+    public func stamp(subject: String, data: [UInt8], tsas: [NodeConfig.TSAEntry]? = nil) -> [Outcome] {
+        var out: [Outcome] = []
+        for t in tsas ?? configured {
+            for alg in (t.sm3 == true ? [DigestAlgorithm.sha256, .sm3] : [.sha256]) {
+                out.append(stampOne(subject: subject, digest: Hashing.digest(alg, data), algorithm: alg, tsa: t))
+            }
+        }
+        return out
+    }
+
+    func stampOne(subject: String, digest: [UInt8], algorithm: DigestAlgorithm, tsa: NodeConfig.TSAEntry) -> Outcome {
+        var o = Outcome(subject: subject, tsa: tsa.url, algorithm: algorithm.rawValue, granted: false)
+        do {
+            let caPath = tsa.ca.hasPrefix("/") ? tsa.ca : home.path + "/" + tsa.ca
+            let trusted = try POSIXFile.readText(caPath)
+            let req = try TimeStamp.makeRequest(digest: digest, algorithm: algorithm)
+            let response = try Self.post(req.der, to: tsa.url, tmpDir: home.store.tmpDir)
+            let asked = Date()
+            let info = try TimeStamp.verify(response: response, digest: digest, algorithm: algorithm, request: req, trustedPEM: trusted)
+            let tokenPath = "\(home.store.tmpDir)/\(getpid())-\(UInt32.random(in: 0...UInt32.max)).tsr"
+            try POSIXFile.writeAtomically(tokenPath, response, mode: 0o600)
+            let a = try home.store.adopt(path: tokenPath, name: "timestamp.tsr")
+            try home.store.sync()
+            o.granted = true
+            o.info = info
+            o.tokenSHA256 = a.sha256
+            if let gen = EnvironmentRecord.isoDate.date(from: info.genTime) ?? ISO8601DateFormatter().date(from: info.genTime) {
+                o.offsetMs = Int64((asked.timeIntervalSince(gen) * 1000).rounded())
+                let limit = Int64(home.config.timestampWarnSeconds ?? 60) * 1000
+                if abs(o.offsetMs!) > limit {
+                    o.warning = "local clock differs from the TSA's genTime by \(Double(o.offsetMs!) / 1000) s (limit \(limit / 1000) s)"
+                }
+            }
+        } catch let e as EvidenceError {
+            o.error = e.en
+        } catch {
+            o.error = "\(error)"
+        }
+        record(o, digest: digest)
+        return o
+    }
+
+    /// Ask again for every subject whose latest attempt is pending, with the digest recorded then.
+    public func retryPending() throws -> [Outcome] {
+        var out: [Outcome] = []
+        for row in try home.ledger.latestTimestamps() where row.status == "pending" {
+            let tsa = configured.first { $0.url == row.tsaURL } ?? NodeConfig.TSAEntry(url: row.tsaURL, ca: "", sm3: nil)
+            let alg = DigestAlgorithm(rawValue: row.algorithm) ?? .sha256
+            out.append(stampOne(subject: row.subject, digest: row.digest, algorithm: alg, tsa: tsa))
+        }
+        return out
+    }
+
+    private func record(_ o: Outcome, digest: [UInt8]) {
+        try? home.ledger.recordTimestamp(subject: o.subject, algorithm: o.algorithm, digest: digest, tsa: o.tsa,
+                                         status: o.granted ? "granted" : "pending", tokenSHA256: o.tokenSHA256,
+                                         genTime: o.info?.genTime, serial: o.info?.serial, policy: o.info?.policy,
+                                         offsetMs: o.offsetMs, error: o.error ?? o.warning)
+    }
+
+    /// POST a TimeStampReq with libcurl (the one fetch path) and return the body of a 200 answer.
+    static func post(_ body: [UInt8], to url: String, tmpDir: String) throws -> [UInt8] {
+        var options = FetchOptions()
+        options.postBody = body
+        options.postContentType = "application/timestamp-query"
+        options.totalTimeoutMs = 20_000
+        options.connectTimeoutMs = 5_000
+        options.maxSize = 1 << 20
+        var result: HTTPExchange?
+        try Fetcher(options: options, tmpDir: tmpDir, concurrency: 1).run([FetchJob(url: url, tag: 0)]) { _, ex in
+            result = ex
+            return []
+        }
+        guard let ex = result else { throw EvidenceError(.ioError, zh: "时间戳服务无应答", en: "no answer from the TSA") }
+        defer { if let p = ex.bodyPath { unlink(p) } }
+        if let e = ex.error { throw EvidenceError(.ioError, zh: "无法连接时间戳服务 \(url)：\(e)", en: "cannot reach the TSA \(url): \(e)") }
+        guard ex.status == 200 else {
+            throw EvidenceError(.ioError, zh: "时间戳服务返回 HTTP \(ex.status)", en: "the TSA answered HTTP \(ex.status)")
+        }
+        return try ex.bodyPath.map(POSIXFile.readAll) ?? []
+    }
+}
+
+extension Ledger {
+    public struct TimestampRow: Sendable {
+        public var id: Int64
+        public var subject: String
+        public var algorithm: String
+        public var digest: [UInt8]
+        public var tsaURL: String
+        public var status: String
+        public var tokenSHA256: String?
+        public var genTime: String?
+        public var serial: String?
+        public var error: String?
+    }
+
+    func recordTimestamp(subject: String, algorithm: String, digest: [UInt8], tsa: String, status: String, tokenSHA256: String?,
+                         genTime: String?, serial: String?, policy: String?, offsetMs: Int64?, error: String?) throws {
+        try db.writeTransaction {
+            let s = try db.statement("INSERT INTO timestamps(subject, algorithm, digest, tsa_url, status, token_sha256, gen_time, serial, policy, offset_ms, error, created) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")
+            s.bind(1, subject).bind(2, algorithm).bind(3, digest).bind(4, tsa).bind(5, status).bind(6, tokenSHA256)
+                .bind(7, genTime).bind(8, serial).bind(9, policy)
+            if let offsetMs { s.bind(10, offsetMs) }
+            s.bind(11, error).bind(12, UTCTime.now())
+            try s.run()
+        }
+    }
+
+    /// The latest row of each (subject, algorithm, TSA).
+    public func latestTimestamps() throws -> [TimestampRow] {
+        let s = try db.statement("""
+            SELECT id, subject, algorithm, digest, tsa_url, status, token_sha256, gen_time, serial, error FROM timestamps
+            WHERE id IN (SELECT MAX(id) FROM timestamps GROUP BY subject, algorithm, tsa_url) ORDER BY id
+            """)
+        var out: [TimestampRow] = []
+        while try s.step() {
+            out.append(TimestampRow(id: s.int(0), subject: s.text(1) ?? "", algorithm: s.text(2) ?? "", digest: s.blob(3),
+                                    tsaURL: s.text(4) ?? "", status: s.text(5) ?? "", tokenSHA256: s.isNull(6) ? nil : s.text(6),
+                                    genTime: s.text(7), serial: s.text(8), error: s.text(9)))
+        }
+        return out
+    }
+}

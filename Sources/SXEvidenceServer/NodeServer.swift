@@ -1,0 +1,52 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import SXEvidenceCore
+
+/// The node server (sxevidence-server(5)). Built as plain functions so tests can drive the router
+/// without a port; `sxevidence serve` runs it on an address.
+public enum NodeServer {
+    public struct Configuration: Sendable {
+        public var host: String
+        public var port: Int
+        public var tsa: TimeStampAuthority?
+        public var nodeID: String
+        public var maxRequestBytes = 64 * 1024
+
+        public init(host: String, port: Int, tsa: TimeStampAuthority?, nodeID: String) {
+            self.host = host
+            self.port = port
+            self.tsa = tsa
+            self.nodeID = nodeID
+        }
+    }
+
+    public static func buildRouter(_ config: Configuration) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("health") { _, _ -> Response in
+            let body = "{\"node\":\"\(config.nodeID)\",\"status\":\"ok\",\"tsa\":\(config.tsa != nil)}\n"
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+        }
+        router.post("tsa") { request, _ -> Response in
+            guard let tsa = config.tsa else { return Response(status: .notFound) }
+            guard request.headers[.contentType]?.lowercased().hasPrefix("application/timestamp-query") == true else {
+                return Response(status: .unsupportedMediaType)
+            }
+            let buffer: ByteBuffer
+            do {
+                buffer = try await request.body.collect(upTo: config.maxRequestBytes)
+            } catch {
+                return Response(status: .contentTooLarge)
+            }
+            let reply = try tsa.respond(Array(buffer.readableBytesView))
+            return Response(status: .ok, headers: [.contentType: "application/timestamp-reply"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: reply)))
+        }
+        return router
+    }
+
+    public static func buildApplication(_ config: Configuration) -> some ApplicationProtocol {
+        Application(router: buildRouter(config),
+                     configuration: .init(address: .hostname(config.host, port: config.port), serverName: "sxevidence"))
+    }
+}

@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+import SXEvidenceCore
+import SXEvidenceServer
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the node server (health, RFC 3161 TSA). 运行节点服务。",
+        discussion: "Stops cleanly on SIGTERM or SIGINT.")
+
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Address to listen on, HOST:PORT (e.g. 127.0.0.1:8600).") var listen: String
+
+    func run() async throws {
+        let c = global.console()
+        var config: NodeServer.Configuration?
+        try c.run {
+            let parts = listen.split(separator: ":")
+            guard parts.count == 2, let port = Int(parts[1]), (0...65535).contains(port) else {
+                throw usageError("--listen 须为 主机:端口：\(listen)", "--listen must be HOST:PORT: \(listen)")
+            }
+            let home = try NodeHome.open(global.homePath)
+            var tsa: TimeStampAuthority?
+            if POSIXFile.exists(home.path + "/tsa/tsa.pem") {
+                tsa = try TimeStampAuthority(chainPEM: try POSIXFile.readText(home.path + "/tsa/tsa.pem") + POSIXFile.readText(home.path + "/tsa/ca.pem"),
+                                             keyPEM: try POSIXFile.readText(home.path + "/tsa/tsa.key"),
+                                             policy: try POSIXFile.readText(home.path + "/tsa/policy").trimmingCharacters(in: .whitespacesAndNewlines))
+            }
+            config = NodeServer.Configuration(host: String(parts[0]), port: port, tsa: tsa, nodeID: home.config.nodeID)
+        }
+        c.warn("节点服务监听 \(listen)", "node server listening on \(listen)")
+        try await NodeServer.buildApplication(config!).runService()
+    }
+}
