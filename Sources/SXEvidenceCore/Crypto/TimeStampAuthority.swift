@@ -29,10 +29,9 @@ public final class TimeStampAuthority: @unchecked Sendable {
         guard TS_RESP_CTX_set_signer_key(ctx, key) == 1 else {
             throw EvidenceError(.dataError, zh: "时间戳服务证书与私钥不匹配", en: "the TSA certificate and key do not match")
         }
-        let stack = sx_sk_x509_new()
-        for extra in certs.dropFirst() { X509_up_ref(extra.x509); _ = sx_sk_x509_push(stack, extra.x509) }
-        TS_RESP_CTX_set_certs(ctx, stack)
-        sx_sk_x509_pop_free(stack)
+        // Only the signer's own certificate goes into tokens (on certReq): OpenSSL writes the
+        // certificates field in insertion order, which strict DER readers (rfc3161-client) refuse as
+        // an unsorted SET OF once it holds two. Verifiers are given the node CA as their trust root.
         let obj = OBJ_txt2obj(policy, 1)
         TS_RESP_CTX_set_def_policy(ctx, obj)
         ASN1_OBJECT_free(obj)
