@@ -4,10 +4,23 @@
 import Foundation
 import SXEvidenceCore
 
+//   sxbench tsa HOME COUNT     COUNT tokens from the node's TSA in-process (ECDSA signing, no HTTP)
+//   sxbench tsa-http URL COUNT COUNT RFC 3161 requests POSTed over HTTP, 8 at a time (ok = 200 answers)
 let args = CommandLine.arguments
 guard args.count == 4, let count = Int(args[3]) else {
-    FileHandle.standardError.write(Data("usage: sxbench fill|proofs HOME COUNT\n".utf8))
+    FileHandle.standardError.write(Data("usage: sxbench fill|proofs|tsa HOME COUNT | sxbench tsa-http URL COUNT\n".utf8))
     exit(64)
+}
+if args[1] == "tsa-http" {
+    let digest = Hashing.sha256(Array("bench".utf8))
+    var reqs: [TimeStamp.Request] = []
+    for _ in 0..<count { reqs.append(try TimeStamp.makeRequest(digest: digest)) }
+    let t0 = Date()
+    let tokens = try TimestampBench.post(reqs.map(\.der), url: args[2], concurrency: 8)
+    let wall = Date().timeIntervalSince(t0)
+    let ok = tokens.filter { !$0.isEmpty }.count
+    print(String(format: "tokens=%d ok=%d wall=%.3f tokens_per_s=%.0f", count, ok, wall, Double(ok) / wall))
+    exit(0)
 }
 let home = try NodeHome.open(args[2])
 
@@ -49,6 +62,14 @@ case "proofs":
     let mean = times.reduce(0, +) / Double(times.count)
     print(String(format: "proofs=%d size=%lld mean_us=%.1f p50_us=%.1f p99_us=%.1f max_us=%.1f invalid=%d",
                  count, cp.size, mean, times[times.count / 2], times[times.count * 99 / 100], times.last!, bad))
+case "tsa":
+    let tsa = try TimeStampAuthority(chainPEM: try POSIXFile.readText(home.path + "/tsa/tsa.pem"),
+                                     keyPEM: try POSIXFile.readText(home.path + "/tsa/tsa.key"), policy: "2.25.1")
+    let req = try TimeStamp.makeRequest(digest: Hashing.sha256([1]))
+    let t0 = Date()
+    for _ in 0..<count { _ = try tsa.respond(req.der) }
+    let wall = Date().timeIntervalSince(t0)
+    print(String(format: "tokens=%d wall=%.3f tokens_per_s=%.0f", count, wall, Double(count) / wall))
 default:
     exit(64)
 }

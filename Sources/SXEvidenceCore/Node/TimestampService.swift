@@ -150,3 +150,32 @@ extension Ledger {
         return out
     }
 }
+
+/// For scripts/bench: many requests over the one fetch path (curl multi), bodies returned in order.
+public enum TimestampBench {
+    public static func post(_ bodies: [[UInt8]], url: String, concurrency: Int) throws -> [[UInt8]] {
+        final class Results: @unchecked Sendable { var v: [[UInt8]] = [] }
+        let out = Results()
+        out.v = [[UInt8]](repeating: [], count: bodies.count)
+        let tmp = NSTemporaryDirectory()
+        // One Fetcher per request body (the body is part of the transfer options), run in windows.
+        var i = 0
+        while i < bodies.count {
+            let window = min(concurrency, bodies.count - i)
+            let group = DispatchGroup()
+            let lock = NSLock()
+            for k in 0..<window {
+                let idx = i + k
+                group.enter()
+                DispatchQueue.global().async {
+                    defer { group.leave() }
+                    let r = (try? TimestampService.post(bodies[idx], to: url, tmpDir: tmp)) ?? []
+                    lock.lock(); out.v[idx] = r; lock.unlock()
+                }
+            }
+            group.wait()
+            i += window
+        }
+        return out.v
+    }
+}
