@@ -3,7 +3,7 @@ import Hummingbird
 import NIOCore
 import SXEvidenceCore
 
-/// The node server (sxevidence-server(5)). Built as plain functions so tests can drive the router
+/// The node server (sxevidence(1) serve; the /tsa protocol is in sxevidence-timestamp(5)). Built as plain functions so tests can drive the router
 /// without a port; `sxevidence serve` runs it on an address.
 public enum NodeServer {
     public struct Configuration: Sendable {

@@ -8,7 +8,7 @@ struct SXEvidenceCommand: AsyncParsableCommand {
         abstract: "Electronic evidence for online-market supervision: web capture to WARC, evidence registration and a signed, append-only ledger. 市场监管电子数据存证工具。",
         discussion: """
         Exit status: 0 ok, 1 verification failed, 64 usage error, 65 malformed input data, 66 not found, \
-        70 internal or self-test failure, 73 already exists, 74 I/O error, 75 a fetch failed (recorded as evidence). See sxevidence(1).
+        70 internal or self-test failure, 73 already exists, 74 I/O error, 75 a fetch failed or a time stamp is pending (recorded either way). See sxevidence(1).
         """,
         version: SXEvidence.version,
         subcommands: [

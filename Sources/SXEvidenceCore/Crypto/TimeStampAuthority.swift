@@ -1,7 +1,7 @@
 import Foundation
 internal import CSXOpenSSL
 
-/// An RFC 3161 time-stamping authority over OpenSSL's TS_RESP_CTX: unique random 128-bit serial
+/// An RFC 3161 time-stamping authority over OpenSSL's TS_RESP_CTX: unique random 127-bit serial
 /// numbers, one-second accuracy, the node's policy OID, SHA-256/384/512 and SM3 imprints accepted.
 public final class TimeStampAuthority: @unchecked Sendable {
     private let ctx: OpaquePointer
@@ -9,11 +9,14 @@ public final class TimeStampAuthority: @unchecked Sendable {
     public let policy: String
     public let signer: X509Cert
 
-    /// `chainPEM`: the TSA certificate first, then its issuers. `keyPEM`: the TSA's private key.
+    /// `chainPEM`: the TSA certificate first (its issuers may follow; only the first is used). `keyPEM`: its private key.
     public init(chainPEM: String, keyPEM: String, policy: String) throws {
         let certs = try X509Cert.parseAll(chainPEM)
         guard let leaf = certs.first else {
             throw EvidenceError(.dataError, zh: "时间戳服务证书缺失", en: "no TSA certificate in the chain file")
+        }
+        guard OBJ_txt2obj(policy, 1).map({ ASN1_OBJECT_free($0); return true }) == true else {
+            throw EvidenceError(.usage, zh: "策略 OID 格式错误：\(policy)", en: "malformed policy OID: \(policy)")
         }
         let (key, _) = try PEMKeys.read(keyPEM)
         defer { EVP_PKEY_free(key) }

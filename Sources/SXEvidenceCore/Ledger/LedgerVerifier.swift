@@ -224,8 +224,10 @@ public struct LedgerVerifier {
         var tsOK = true
         var granted: Int64 = 0
         var pendingCount = 0
+        var skipped = 0
         for row in try ledger.latestTimestamps() {
             guard row.status == "granted", let token = row.tokenSHA256 else { pendingCount += 1; continue }
+            guard (home.config.tsa ?? []).contains(where: { $0.url == row.tsaURL }) else { skipped += 1; continue }
             granted += 1
             let label = "timestamp:\(row.subject)"
             do {
@@ -253,7 +255,7 @@ public struct LedgerVerifier {
             }
         }
         report.checks.append(VerifyCheck(name: "timestamps", ok: tsOK, count: granted, seconds: Date().timeIntervalSince(t0),
-                                         detail: "RFC 3161 tokens: signature, chain to the configured TSA roots, imprint; \(pendingCount) pending"))
+                                         detail: "RFC 3161 tokens: signature, chain to the configured TSA roots, imprint; \(pendingCount) pending, \(skipped) from TSAs not in node.json skipped"))
 
         // 6. Objects: every artifact re-hashed with SHA-256 and SM3.
         if checkObjects {

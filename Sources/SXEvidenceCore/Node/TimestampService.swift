@@ -64,7 +64,7 @@ public struct TimestampService {
         } catch {
             o.error = "\(error)"
         }
-        record(o, digest: digest)
+        record(&o, digest: digest)
         return o
     }
 
@@ -72,18 +72,28 @@ public struct TimestampService {
     public func retryPending() throws -> [Outcome] {
         var out: [Outcome] = []
         for row in try home.ledger.latestTimestamps() where row.status == "pending" {
-            let tsa = configured.first { $0.url == row.tsaURL } ?? NodeConfig.TSAEntry(url: row.tsaURL, ca: "", sm3: nil)
+            // A one-off TSA (--tsa) that node.json does not list has no trust root to retry with.
+            guard let tsa = configured.first(where: { $0.url == row.tsaURL }) else { continue }
             let alg = DigestAlgorithm(rawValue: row.algorithm) ?? .sha256
             out.append(stampOne(subject: row.subject, digest: row.digest, algorithm: alg, tsa: tsa))
         }
         return out
     }
 
-    private func record(_ o: Outcome, digest: [UInt8]) {
-        try? home.ledger.recordTimestamp(subject: o.subject, algorithm: o.algorithm, digest: digest, tsa: o.tsa,
+    private func record(_ o: inout Outcome, digest: [UInt8]) {
+        do {
+            try home.ledger.recordTimestamp(subject: o.subject, algorithm: o.algorithm, digest: digest, tsa: o.tsa,
                                          status: o.granted ? "granted" : "pending", tokenSHA256: o.tokenSHA256,
                                          genTime: o.info?.genTime, serial: o.info?.serial, policy: o.info?.policy,
                                          offsetMs: o.offsetMs, error: o.error ?? o.warning)
+        } catch let e as EvidenceError {
+            // A token that could not be recorded was not obtained, as far as the ledger knows.
+            o.granted = false
+            o.error = "could not record the time stamp: \(e.en)"
+        } catch {
+            o.granted = false
+            o.error = "could not record the time stamp: \(error)"
+        }
     }
 
     /// POST a TimeStampReq with libcurl (the one fetch path) and return the body of a 200 answer.
@@ -135,11 +145,14 @@ extension Ledger {
         }
     }
 
-    /// The latest row of each (subject, algorithm, TSA).
+    /// For each (subject, algorithm, TSA): the latest granted row, or the latest attempt when none was
+    /// granted (a later failed attempt does not hide a token already obtained).
     public func latestTimestamps() throws -> [TimestampRow] {
         let s = try db.statement("""
             SELECT id, subject, algorithm, digest, tsa_url, status, token_sha256, gen_time, serial, error FROM timestamps
-            WHERE id IN (SELECT MAX(id) FROM timestamps GROUP BY subject, algorithm, tsa_url) ORDER BY id
+            WHERE id IN (
+              SELECT COALESCE(MAX(CASE WHEN status = 'granted' THEN id END), MAX(id))
+              FROM timestamps GROUP BY subject, algorithm, tsa_url) ORDER BY id
             """)
         var out: [TimestampRow] = []
         while try s.step() {

@@ -28,7 +28,11 @@ struct TSAInitCommand: ParsableCommand {
                 throw EvidenceError(.exists, zh: "\(dir)/tsa.pem 已存在，拒绝覆盖", en: "\(dir)/tsa.pem already exists; refusing to replace it")
             }
             try POSIXFile.mkdirs(dir)
+            guard days > 0 else { throw usageError("--days 须大于 0", "--days must be positive") }
             let oid = policy ?? "2.25." + uuidInteger()
+            guard oid.split(separator: ".").count >= 2, oid.allSatisfy({ $0.isNumber || $0 == "." }) else {
+                throw usageError("--policy 须为点分 OID：\(oid)", "--policy must be a dotted OID: \(oid)")
+            }
             let issued = try TSACertificates.issue(nodeID: home.config.nodeID, name: home.config.name, days: days)
             try POSIXFile.writeAtomically(dir + "/ca.pem", Array(issued.caPEM.utf8))
             try POSIXFile.writeAtomically(dir + "/ca.key", Array(issued.caKeyPEM.utf8), mode: 0o600)

@@ -29,6 +29,9 @@ struct TimestampStampCommand: ParsableCommand {
                 throw usageError("请给出文件，或 --checkpoint，或 --pending（三选一）", "give exactly one of FILE, --checkpoint or --pending")
             }
             guard (tsa == nil) == (ca == nil) else { throw usageError("--tsa 与 --ca 须同时给出", "--tsa needs --ca (and the reverse)") }
+            guard !(pending && tsa != nil) else {
+                throw usageError("--pending 使用节点配置中的时间戳服务，不接受 --tsa", "--pending retries with the configured TSAs; --tsa does not apply")
+            }
             let home = try NodeHome.open(global.homePath)
             let service = TimestampService(home: home)
             let override = tsa.map { [NodeConfig.TSAEntry(url: $0, ca: URL(fileURLWithPath: ca!).path, sm3: nil)] }
