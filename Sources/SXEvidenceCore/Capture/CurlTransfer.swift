@@ -16,6 +16,8 @@ public struct FetchOptions: Sendable {
     /// A POST body and its content type (RFC 3161 requests); nil for GET.
     public var postBody: [UInt8]?
     public var postContentType = "application/octet-stream"
+    /// A byte range ("start-end") for HLS EXT-X-BYTERANGE; the answer is then 206.
+    public var range: String?
 
     public init() {}
 }
@@ -83,6 +85,7 @@ final class CurlTransfer {
         sx_curl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, verifyTLS ? 1 : 0)
         sx_curl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, verifyTLS ? 2 : 0)
         if let ca = options.caBundle { sx_curl_setopt_string(handle, CURLOPT_CAINFO, ca) }
+        if let r = options.range { sx_curl_setopt_string(handle, CURLOPT_RANGE, r) }
         sx_curl_setopt_string(handle, CURLOPT_USERAGENT, options.userAgent)
         var list: UnsafeMutablePointer<curl_slist>?
         var headerLines = ["Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",

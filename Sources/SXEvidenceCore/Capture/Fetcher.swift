@@ -7,6 +7,8 @@ struct FetchJob {
     var tag: Int
     var verifyTLS: Bool = true
     var requisite: Bool = false
+    var range: String? = nil
+    var timeoutMs: Int? = nil
 }
 
 /// Runs transfers on the libcurl multi interface, at most `concurrency` at once. Completion
@@ -23,7 +25,10 @@ final class Fetcher {
         self.concurrency = max(1, concurrency)
     }
 
-    func run(_ initial: [FetchJob], completed: (FetchJob, HTTPExchange) throws -> [FetchJob]) throws {
+    /// `tick`, when given, runs on every turn of the loop (about every 50 ms) to add timed jobs
+    /// (playlist reloads); it returns nil to stop: queued jobs are dropped, transfers in flight finish.
+    func run(_ initial: [FetchJob], completed: (FetchJob, HTTPExchange) throws -> [FetchJob],
+             tick: (() throws -> [FetchJob]?)? = nil) throws {
         guard let multi = curl_multi_init() else {
             throw EvidenceError(.internalError, zh: "libcurl 初始化失败", en: "libcurl multi handle could not be created")
         }
@@ -33,15 +38,17 @@ final class Fetcher {
         defer {
             for (h, _) in active { curl_multi_remove_handle(multi, h) }
         }
-        while !queue.isEmpty || !active.isEmpty {
+        var stopping = false
+        while !queue.isEmpty || !active.isEmpty || (tick != nil && !stopping) {
+            if let tick, !stopping {
+                if let more = try tick() { queue.append(contentsOf: more) } else { stopping = true; queue = [] }
+            }
             while active.count < concurrency, let job = queue.popFirst() {
                 nextID += 1
-                let t: CurlTransfer
-                do {
-                    t = try CurlTransfer(url: job.url, options: options, verifyTLS: job.verifyTLS, tmpDir: tmpDir, id: nextID)
-                } catch {
-                    throw error
-                }
+                var o = options
+                if let ms = job.timeoutMs { o.totalTimeoutMs = ms }
+                o.range = job.range
+                let t = try CurlTransfer(url: job.url, options: o, verifyTLS: job.verifyTLS, tmpDir: tmpDir, id: nextID)
                 t.exchange.started = UTCTime.now()
                 curl_multi_add_handle(multi, t.handle)
                 active[t.handle] = (t, job)
@@ -56,9 +63,10 @@ final class Fetcher {
                 curl_multi_remove_handle(multi, easy)
                 t.finish(code: sx_curl_msg_result(msg))
                 if let w = t.writeFailed { throw w }
-                queue.append(contentsOf: try completed(job, t.exchange))
+                let more = try completed(job, t.exchange)
+                if !stopping { queue.append(contentsOf: more) }
             }
-            if running > 0 || !active.isEmpty {
+            if running > 0 || !active.isEmpty || tick != nil {
                 curl_multi_poll(multi, nil, 0, 50, nil)
             }
         }

@@ -1,0 +1,171 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension LiveCapture {
+    func openPart() throws {
+        part += 1
+        partPath = "\(home.store.tmpDir)/\(getpid())-live-\(UInt32.random(in: 0...UInt32.max))-\(part).warc.gz"
+        writer = try WARCWriter(path: partPath)
+        let info = warcFields([
+            ("software", "sxevidence/\(SXEvidence.version) (\(SXEvidence.curlVersion))"),
+            ("format", "WARC File Format 1.1"),
+            ("operator", request.officer),
+            ("description", "live capture of \(request.url); case \(request.caseID); node \(home.config.nodeID); part \(part)"),
+        ])
+        try writer.write(type: "warcinfo", date: UTCTime.now(), uri: nil, fields: [("Content-Type", "application/warc-fields")],
+                         head: info, blockSHA256: Hashing.sha256(info))
+    }
+
+    func writeExchange(_ ex: HTTPExchange) throws {
+        let responseID = WARCWriter.newRecordID()
+        let hasResponse = !ex.responseHead.isEmpty
+        if !ex.requestHead.isEmpty {
+            var f: [(String, String)] = [("Content-Type", "application/http;msgtype=request")]
+            if hasResponse { f.append(("WARC-Concurrent-To", responseID)) }
+            if !ex.primaryIP.isEmpty { f.append(("WARC-IP-Address", ex.primaryIP)) }
+            try writer.write(type: "request", date: ex.started, uri: ex.url, fields: f, head: ex.requestHead,
+                             blockSHA256: Hashing.sha256(ex.requestHead))
+        }
+        if hasResponse {
+            var f: [(String, String)] = [("Content-Type", "application/http;msgtype=response")]
+            if !ex.primaryIP.isEmpty { f.append(("WARC-IP-Address", ex.primaryIP)) }
+            f.append(("WARC-Payload-Digest", "sha256:\(Hex.encode(ex.bodySHA256))"))
+            if let t = ex.truncated { f.append(("WARC-Truncated", t)) }
+            try writer.write(type: "response", id: responseID, date: ex.started, uri: ex.url, fields: f, head: ex.responseHead,
+                             bodyPath: ex.bodyPath, bodySize: ex.bodySize, blockSHA256: ex.blockSHA256)
+        }
+    }
+
+    func completed(_ kind: JobKind, _ ex: HTTPExchange) throws -> [FetchJob] {
+        try writeExchange(ex)
+        let sha = Hex.encode(ex.bodySHA256)
+        switch kind {
+        case .flv:
+            if let p = ex.bodyPath, let fd = Optional(open(p, O_RDONLY)), fd >= 0 {
+                var head = [UInt8](repeating: 0, count: 13)
+                let n = read(fd, &head, 13)
+                close(fd)
+                if n >= 9 {
+                    flvHeader = ["signature": .string(String(decoding: head[0..<3], as: UTF8.self)), "version": .int(Int64(head[3])),
+                                 "has_audio": .int(Int64((head[4] >> 2) & 1)), "has_video": .int(Int64(head[4] & 1)),
+                                 "header_size": .int(Int64(head[5]) << 24 | Int64(head[6]) << 16 | Int64(head[7]) << 8 | Int64(head[8]))]
+                }
+            }
+            records.append(SegmentRecord(epoch: 0, sequence: 0, uri: ex.url, range: nil, duration: 0, discontinuity: false,
+                                         discontinuitySequence: 0, programDateTime: nil, received: ex.finished, status: ex.status,
+                                         size: ex.bodySize, sha256: sha, sm3: Hex.encode(ex.bodySM3),
+                                         error: ex.truncated == "time" ? nil : ex.error, keyURI: nil, part: part))
+            if ex.responseHead.isEmpty { outcome = "failed"; stopReason = ex.error ?? "no response" }
+            else if flvHeader?["signature"].map({ if case .string("FLV") = $0 { return true }; return false }) != true {
+                outcome = "failed"; stopReason = "not an FLV stream"
+            }
+            return []
+        case .key, .map:
+            fetchedAux[ex.url + (ex.requestHead.isEmpty ? "" : "")] = (ex.status, sha)
+            if ex.status != 200 && ex.status != 206 {
+                gaps.append(Gap(epoch: epoch, from: -1, to: -1, reason: "could not fetch \(ex.url): \(ex.error ?? "HTTP \(ex.status)")"))
+            }
+            return []
+        case .segment(let seg, let ep):
+            pendingSegments -= 1
+            let ok = ex.status == 200 || ex.status == 206
+            records.append(SegmentRecord(epoch: ep, sequence: seg.sequence, uri: seg.uri, range: seg.range.map { "\($0.offset)-\($0.offset + $0.length - 1)" },
+                                         duration: seg.duration, discontinuity: seg.discontinuity, discontinuitySequence: seg.discontinuitySequence,
+                                         programDateTime: seg.programDateTime, received: ex.finished, status: ex.status, size: ex.bodySize,
+                                         sha256: sha, sm3: Hex.encode(ex.bodySM3),
+                                         error: ok ? nil : (ex.error ?? "HTTP \(ex.status)"), keyURI: seg.key?.uri, part: part))
+            return []
+        case .playlist:
+            playlists.append((ex.url, ex.status, sha))
+            if ex.isRedirect, let loc = ex.location, let u = URL(string: loc, relativeTo: URL(string: ex.url))?.absoluteURL {
+                return [job(u.absoluteString, .playlist)]
+            }
+            guard ex.status == 200, ex.error == nil, let path = ex.bodyPath ?? Optional(""), let bytes = try? POSIXFile.readAll(path) else {
+                return playlistFailed("playlist \(ex.url): \(ex.error ?? "HTTP \(ex.status)")")
+            }
+            let parsed: HLSPlaylist
+            do {
+                parsed = try HLSPlaylist.parse(bytes, base: ex.url)
+            } catch let e as EvidenceError {
+                return playlistFailed(e.en, fatalIfFirst: true)
+            }
+            playlistErrors = 0
+            switch parsed {
+            case .master(let variants):
+                let chosen = choose(variants)
+                variantChoice = ["asked": request.variant, "chosen": chosen.uri, "bandwidth": String(chosen.bandwidth),
+                                 "resolution": chosen.resolution ?? "", "offered": variants.map { "\($0.bandwidth)@\($0.uri)" }.joined(separator: " ")]
+                mediaURL = chosen.uri
+                lastNewSegment = Date()
+                return [job(chosen.uri, .playlist)]
+            case .media(let m):
+                mediaURL = mediaURL ?? ex.url
+                target = m.targetDuration
+                let changed = sha != lastPlaylistSHA
+                lastPlaylistSHA = sha
+                // RFC 8216 §6.3.4: reload after the target duration when the playlist changed, half of it when not.
+                nextReload = Date().addingTimeInterval(changed ? m.targetDuration : m.targetDuration / 2)
+                return schedule(m)
+            }
+        }
+    }
+
+    func playlistFailed(_ why: String, fatalIfFirst: Bool = false) -> [FetchJob] {
+        playlistErrors += 1
+        if mediaURL == nil || (fatalIfFirst && records.isEmpty && lastPlaylistSHA == nil) {
+            outcome = "failed"
+            stopReason = why
+            return []
+        }
+        gaps.append(Gap(epoch: epoch, from: -1, to: -1, reason: "playlist reload failed: \(why)"))
+        nextReload = Date().addingTimeInterval(target / 2)
+        return []
+    }
+
+    func choose(_ v: [HLSPlaylist.Variant]) -> HLSPlaylist.Variant {
+        switch request.variant {
+        case "best": return v.max { $0.bandwidth < $1.bandwidth }!
+        case "worst": return v.min { $0.bandwidth < $1.bandwidth }!
+        default:
+            return v.first { $0.name == request.variant || $0.resolution == request.variant || String($0.bandwidth) == request.variant }
+                ?? v.max { $0.bandwidth < $1.bandwidth }!
+        }
+    }
+
+    /// New segments of a media playlist: dedupe by media sequence number (never by URI), record gaps,
+    /// start a new epoch when the sequence goes back, fetch keys and init segments once.
+    func schedule(_ m: HLSPlaylist.Media) -> [FetchJob] {
+        var out: [FetchJob] = []
+        if m.endList { endList = true }
+        guard let newest = m.segments.last?.sequence else { return [] }
+        if let last = lastSeq, newest < last {
+            epoch += 1
+            gaps.append(Gap(epoch: epoch, from: -1, to: -1, reason: "media sequence went back from \(last) to \(m.mediaSequence): new epoch \(epoch)"))
+            lastSeq = nil
+        }
+        if let last = lastSeq, let first = m.segments.first?.sequence, first > last + 1 {
+            gaps.append(Gap(epoch: epoch, from: last + 1, to: first - 1,
+                            reason: "segments \(last + 1)–\(first - 1) left the playlist before they could be fetched"))
+        }
+        for seg in m.segments where lastSeq == nil || seg.sequence > lastSeq! {
+            if let k = seg.key, let uri = k.uri, k.method != "NONE", fetchedAux[uri] == nil {
+                fetchedAux[uri] = (0, "")
+                out.append(job(uri, .key))
+            }
+            if let map = seg.map {
+                let id = map.uri + (map.range.map { "#\($0.offset)-\($0.length)" } ?? "")
+                if fetchedAux[id] == nil {
+                    fetchedAux[id] = (0, "")
+                    out.append(job(map.uri, .map, range: map.range.map { "\($0.offset)-\($0.offset + $0.length - 1)" }))
+                }
+            }
+            pendingSegments += 1
+            out.append(job(seg.uri, .segment(seg, epoch), range: seg.range.map { "\($0.offset)-\($0.offset + $0.length - 1)" }))
+            lastNewSegment = Date()
+        }
+        lastSeq = max(lastSeq ?? newest, newest)
+        return out
+    }
+}

@@ -1,0 +1,194 @@
+import Foundation
+import Testing
+
+/// The simulated live stream (fixtures/live_server.py), run with the project venv's Python.
+final class LiveServer {
+    let process = Process()
+    let stdin = Pipe()
+    let port: Int
+
+    init(_ args: [String]) throws {
+        process.executableURL = URL(fileURLWithPath: venvBin + "/python")
+        process.arguments = [repoRoot.appendingPathComponent("fixtures/live_server.py").path] + args
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardInput = stdin
+        try process.run()
+        let line = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
+        port = Int(line.split(separator: "=").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
+        precondition(port > 0, "live server did not start: \(line)")
+    }
+
+    deinit {
+        try? stdin.fileHandleForWriting.close()
+        process.terminate()
+        process.waitUntilExit()
+    }
+
+    func url(_ p: String) -> String { "http://127.0.0.1:\(port)\(p)" }
+
+    /// Every (variant, sequence) the server listed in a playlist it served.
+    func published(_ variant: String) throws -> Set<Int> {
+        let d = Data(try Scratch("pub").run(["curl", "-sf", url("/published")]).out.utf8)
+        let pairs = try JSONSerialization.jsonObject(with: d) as! [[Any]]
+        return Set(pairs.filter { $0[0] as? String == variant }.map { $0[1] as! Int })
+    }
+}
+
+@Suite struct LiveTests {
+    func live(_ s: Scratch, _ args: [String]) throws -> Result {
+        try s.sx(["live", "--case", "ZJ-2026-LIVE", "--officer", "A01", "--json"] + args)
+    }
+
+    func snapshots(_ r: Result) -> [[String: Any]] {
+        r.lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    }
+
+    func manifest(_ s: Scratch, _ id: String) throws -> [String: Any] {
+        let d = try Data(contentsOf: URL(fileURLWithPath: try s.artifact(id, "live-manifest.json")))
+        return try JSONSerialization.jsonObject(with: d) as! [String: Any]
+    }
+
+    /// Sliding window with a sequence jump and discontinuities: every published segment captured
+    /// once, the jump recorded as a gap, the chain recomputed independently, the WARC parts valid.
+    @Test func slidingWindowSetEqualsPublished() throws {
+        let server = try LiveServer(["--target", "1", "--window", "3", "--endlist", "9", "--jump-at", "4", "--discontinuity-every", "3"])
+        let s = Scratch("live")
+        try s.initNode("330681")
+        let r = try live(s, [server.url("/master.m3u8"), "--duration", "30s", "--snapshot-every", "3s"])
+        #expect(r.status == 0, "\(r.err)")
+        let snaps = snapshots(r)
+        #expect(snaps.count >= 2)
+        let last = snaps.last!
+        #expect(last["final"] as? Bool == true && last["outcome"] as? String == "ok")
+        let m = try manifest(s, last["id"] as! String)
+        let segs = m["segments"] as! [[String: Any]]
+        let captured = segs.map { $0["sequence"] as! Int }
+        #expect(Set(captured).count == captured.count, "no segment twice")
+        #expect(Set(captured) == (try server.published("high")), "captured \(captured)")
+        #expect((m["variant"] as? [String: Any])?["chosen"] as? String == server.url("/high/index.m3u8"))
+        #expect(segs.contains { $0["discontinuity"] as? String == "yes" })
+        #expect(segs.allSatisfy { $0["program_date_time"] != nil })
+        // The jump after segment 4 (sequence 4 → 8) left 5–7 unpublished: recorded as a gap.
+        let gaps = m["gaps"] as! [[String: Any]]
+        #expect(gaps.contains { $0["from"] as? Int == 5 && $0["to"] as? Int == 7 }, "\(gaps)")
+        // The chain, recomputed in Python from the manifest alone.
+        let script = """
+        import sys, json, hashlib
+        m = json.load(open(sys.argv[1]))
+        items = [(s['epoch'], s['sequence'], 'seg %d %d %s' % (s['epoch'], s['sequence'], s['sha256'])) for s in m['segments']]
+        items += [(g['epoch'], g['from'], 'gap %d %d %d' % (g['epoch'], g['from'], g['to'])) for g in m['gaps'] if g['from'] >= 0]
+        h = hashlib.sha256(b'sxevidence-live-chain/1').digest()
+        for _, _, line in sorted(items, key=lambda x: (x[0], x[1])):
+            h = hashlib.sha256(h + line.encode()).digest()
+        print(h.hex())
+        """
+        let py = try s.run(["python3", "-c", script, try s.artifact(last["id"] as! String, "live-manifest.json")])
+        #expect(py.out.trimmingCharacters(in: .whitespacesAndNewlines) == m["chain_head"] as? String)
+        // Every part passes warcio and fastwarc; segment bytes in the WARC match the manifest digests.
+        for p in m["parts"] as! [[String: Any]] {
+            let sha = p["sha256"] as! String
+            let path = s.home + "/objects/sha256/\(sha.prefix(2))/\(sha)"
+            let (w, f) = try s.checkWARC(path)
+            #expect(w.status == 0 && !w.out.contains("digest failed"))
+            #expect(f.status == 0)
+        }
+        #expect(try s.sx(["verify"]).status == 0)
+    }
+
+    /// AES-128 segments stay encrypted, the key is archived; byte ranges (206) and EXT-X-MAP; a sequence reset.
+    @Test func aesByteRangesAndReset() throws {
+        let server = try LiveServer(["--target", "1", "--window", "3", "--endlist", "7", "--aes", "--byterange", "--reset-at", "3"])
+        let s = Scratch("aes")
+        try s.initNode("330681")
+        let r = try live(s, [server.url("/low/index.m3u8"), "--duration", "30s"])
+        #expect(r.status == 0, "\(r.err)")
+        let m = try manifest(s, snapshots(r).last!["id"] as! String)
+        let segs = m["segments"] as! [[String: Any]]
+        #expect(segs.allSatisfy { ($0["status"] as? Int) == 206 && $0["range"] != nil && $0["key_uri"] != nil })
+        let aux = (m["auxiliary"] as! [[String: Any]]).compactMap { $0["uri"] as? String }
+        #expect(aux.contains(server.url("/key")) && aux.contains { $0.hasSuffix("init.mp4") })
+        // Sequence reset after segment 3: a new epoch, nothing merged with the old one.
+        #expect(Set(segs.map { $0["epoch"] as! Int }) == [0, 1])
+        #expect((m["gaps"] as! [[String: Any]]).contains { ($0["reason"] as? String ?? "").contains("new epoch") })
+        // Encrypted bytes as received: the stored body is not TS (no 0x47 sync byte every 188 bytes).
+        let part = (m["parts"] as! [[String: Any]]).last!["sha256"] as! String
+        let recs = try s.warcRecords(s.home + "/objects/sha256/\(part.prefix(2))/\(part)").filter { $0["type"] == "response" && $0["uri"]!.hasSuffix("all.ts") }
+        #expect(!recs.isEmpty)
+        #expect(recs.allSatisfy { hexBytes($0["raw_hex"]!).first != 0x47 })
+    }
+
+    @Test func httpFLVCutAtDuration() throws {
+        let server = try LiveServer([])
+        let s = Scratch("flv")
+        try s.initNode("330681")
+        let r = try live(s, [server.url("/live.flv"), "--duration", "2s"])
+        #expect(r.status == 0, "\(r.err)")
+        let id = snapshots(r).last!["id"] as! String
+        let m = try manifest(s, id)
+        let h = m["flv_header"] as? [String: Any]
+        #expect(h?["signature"] as? String == "FLV" && h?["has_video"] as? Int == 1)
+        let part = (m["parts"] as! [[String: Any]])[0]["sha256"] as! String
+        let path = s.home + "/objects/sha256/\(part.prefix(2))/\(part)"
+        let resp = try s.warcRecords(path).first { $0["type"] == "response" }
+        #expect(resp?["truncated"] == "time")
+        #expect(hexBytes(resp?["raw_hex"] ?? "").count > 20_000)
+        let (w, f) = try s.checkWARC(path)
+        #expect(w.status == 0 && f.status == 0)
+    }
+
+    @Test func faults() throws {
+        let s = Scratch("livefault")
+        try s.initNode("330681")
+        let ok = try LiveServer([])
+        // Not a playlist, and a malformed one: exit 65, the observation is still committed.
+        for p in ["/notplaylist", "/malformed.m3u8"] {
+            let r = try live(s, [ok.url(p), "--duration", "5s"])
+            #expect(r.status == 65, "\(p): \(r.err)")
+            #expect(snapshots(r).last?["outcome"] as? String == "failed")
+        }
+        // A stalled stream: stopped after 3 target durations without a new segment, reason recorded.
+        let stall = try LiveServer(["--target", "1", "--window", "3", "--stall-after", "2"])
+        let r = try live(s, [stall.url("/low/index.m3u8"), "--duration", "60s"])
+        #expect(r.status == 75)
+        let last = snapshots(r).last!
+        #expect((last["reason"] as? String ?? "").contains("stalled"))
+        #expect(last["segments"] as? Int == 3)
+        // 5xx mid-stream: what came before is committed, the failures recorded, the stream ends as stalled.
+        let fail = try LiveServer(["--target", "1", "--window", "3", "--fail-after", "3"])
+        let f = try live(s, [fail.url("/low/index.m3u8"), "--duration", "60s"])
+        #expect(f.status == 75)
+        let fm = try manifest(s, snapshots(f).last!["id"] as! String)
+        #expect(!(fm["segments"] as! [[String: Any]]).isEmpty)
+        #expect((fm["gaps"] as! [[String: Any]]).contains { ($0["reason"] as? String ?? "").contains("500") })
+        // A key that cannot be fetched: segments kept (encrypted), the failure recorded.
+        let nokey = try LiveServer(["--target", "1", "--window", "3", "--endlist", "3", "--aes", "--key-404"])
+        let k = try live(s, [nokey.url("/low/index.m3u8"), "--duration", "20s"])
+        let km = try manifest(s, snapshots(k).last!["id"] as! String)
+        #expect((km["gaps"] as! [[String: Any]]).contains { ($0["reason"] as? String ?? "").contains("key") })
+        #expect((km["segments"] as! [[String: Any]]).count == 3)
+        #expect(try s.sx(["verify"]).status == 0)
+    }
+
+    /// SIGTERM ends the recording cleanly: what was captured is committed and verifies.
+    @Test func sigtermCommits() throws {
+        let server = try LiveServer(["--target", "1", "--window", "4"])
+        let s = Scratch("livesig")
+        try s.initNode("330681")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = ["live", server.url("/low/index.m3u8"), "--case", "C", "--officer", "A", "--duration", "5m", "--json", "--home", s.home]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        sleep(3)
+        kill(p.processIdentifier, SIGTERM)
+        p.waitUntilExit()
+        let lines = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
+        let last = try JSONSerialization.jsonObject(with: Data(lines.last!.utf8)) as! [String: Any]
+        #expect(last["final"] as? Bool == true)
+        #expect((last["reason"] as? String ?? "").contains("signal"))
+        #expect((last["segments"] as? Int ?? 0) >= 2)
+        #expect(try s.sx(["verify"]).status == 0)
+    }
+}
