@@ -118,6 +118,17 @@ public final class LiveCapture {
     var playlistErrors = 0
     var flvHeader: [String: CanonicalValue]?
     var started = ""
+    /// The newest segment received (a kept copy), for the still frame of the next snapshot.
+    var latestSegment: (path: String, seg: HLSPlaylist.Segment)?
+    var keyBytes: [String: [UInt8]] = [:]
+    var mapBytes: [String: [UInt8]] = [:]
+    var frames: [CanonicalValue] = []
+    public var ffmpeg: String? = LiveCapture.findFFmpeg()
+
+    static func findFFmpeg() -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        return path.split(separator: ":").map { "\($0)/ffmpeg" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
 
     public func run(_ req: LiveRequest, committed: @escaping (LiveSnapshot) throws -> Void) throws {
         try WebCapture.validate(req.url)

@@ -63,7 +63,10 @@ extension LiveCapture {
             }
             return []
         case .key, .map:
-            fetchedAux[ex.url + (ex.requestHead.isEmpty ? "" : "")] = (ex.status, sha)
+            fetchedAux[ex.url] = (ex.status, sha)
+            if (ex.status == 200 || ex.status == 206), let p = ex.bodyPath, ex.bodySize <= 1 << 20, let b = try? POSIXFile.readAll(p) {
+                if case .key = kind { keyBytes[ex.url] = b } else { mapBytes[ex.url] = b }
+            }
             if ex.status != 200 && ex.status != 206 {
                 gaps.append(Gap(epoch: epoch, from: -1, to: -1, reason: "could not fetch \(ex.url): \(ex.error ?? "HTTP \(ex.status)")"))
             }
@@ -71,6 +74,15 @@ extension LiveCapture {
         case .segment(let seg, let ep):
             pendingSegments -= 1
             let ok = ex.status == 200 || ex.status == 206
+            if ok, ffmpeg != nil, let p = ex.bodyPath, latestSegment.map({ $0.seg.sequence <= seg.sequence }) ?? true {
+                // Keep a copy of the newest segment for the next still frame (the body itself is removed).
+                let keep = p + ".frame"
+                unlink(keep)
+                if link(p, keep) == 0 {
+                    if let old = latestSegment { unlink(old.path) }
+                    latestSegment = (keep, seg)
+                }
+            }
             records.append(SegmentRecord(epoch: ep, sequence: seg.sequence, uri: seg.uri, range: seg.range.map { "\($0.offset)-\($0.offset + $0.length - 1)" },
                                          duration: seg.duration, discontinuity: seg.discontinuity, discontinuitySequence: seg.discontinuitySequence,
                                          programDateTime: seg.programDateTime, received: ex.finished, status: ex.status, size: ex.bodySize,

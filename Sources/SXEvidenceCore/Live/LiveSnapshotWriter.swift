@@ -20,8 +20,56 @@ extension LiveCapture {
         return (Hex.encode(h), links)
     }
 
+    /// One frame of the newest segment, by ffmpeg when installed: AES-128 segments are decrypted in
+    /// memory for this only (what is stored stays as received). Stored as a resource record and hashed.
+    func stillFrame() throws {
+        guard let ffmpeg, let (path, seg) = latestSegment else { return }
+        latestSegment = nil
+        defer { unlink(path) }
+        var data = (try? POSIXFile.readAll(path)) ?? []
+        var note = "frame of segment \(seg.sequence)"
+        if let k = seg.key, k.method == "AES-128", let uri = k.uri {
+            guard let key = keyBytes[uri] else {
+                frames.append(.object(["sequence": .int(seg.sequence), "error": .string("key not available: no frame")]))
+                return
+            }
+            var iv = k.iv ?? [UInt8](repeating: 0, count: 8) + withUnsafeBytes(of: UInt64(seg.sequence).bigEndian) { Array($0) }
+            if iv.count != 16 { iv = [UInt8](repeating: 0, count: 16) }
+            guard let clear = AES128.cbcDecrypt(data, key: key, iv: iv) else {
+                frames.append(.object(["sequence": .int(seg.sequence), "error": .string("AES-128 decryption failed: no frame")]))
+                return
+            }
+            data = clear
+            note += " (decrypted in memory)"
+        }
+        if let map = seg.map, let initBytes = mapBytes[map.uri] { data = initBytes + data }
+        let input = "\(path).in", output = "\(path).png"
+        defer { unlink(input); unlink(output) }
+        try POSIXFile.writeAtomically(input, data, mode: 0o600)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: ffmpeg)
+        p.arguments = ["-nostdin", "-loglevel", "error", "-y", "-i", input, "-frames:v", "1", "-f", "image2", output]
+        p.standardOutput = FileHandle.nullDevice
+        let err = Pipe()
+        p.standardError = err
+        try p.run()
+        let msg = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        guard p.terminationStatus == 0, let png = try? POSIXFile.readAll(output), !png.isEmpty else {
+            frames.append(.object(["sequence": .int(seg.sequence), "error": .string("ffmpeg: " + msg.trimmingCharacters(in: .whitespacesAndNewlines))]))
+            return
+        }
+        let name = "frame-\(seg.sequence).png"
+        try writer.write(type: "resource", date: UTCTime.now(), uri: "urn:sxevidence:\(name)", fields: [("Content-Type", "image/png")],
+                         head: png, blockSHA256: Hashing.sha256(png))
+        frames.append(.object(["sequence": .int(seg.sequence), "name": .string(name), "size": .int(Int64(png.count)),
+                               "sha256": .string(Hex.encode(Hashing.sha256(png))), "sm3": .string(Hex.encode(Hashing.sm3(png))),
+                               "note": .string(note)]))
+    }
+
     /// Close the current WARC part, write the cumulative manifest, append the entry. Not final: open the next part.
     func snapshot(final: Bool) throws -> LiveSnapshot {
+        try stillFrame()
         try writer.sync()
         writer = nil
         let warc = try home.store.adopt(path: partPath, name: String(format: "live-part-%03d.warc.gz", part))
@@ -58,7 +106,7 @@ extension LiveCapture {
             "playlists": .array(playlists.map { .object(["url": .string($0.0), "status": .int(Int64($0.1)), "sha256": .string($0.2)]) }),
             "auxiliary": .array(fetchedAux.sorted { $0.key < $1.key }.map { .object(["uri": .string($0.key), "status": .int(Int64($0.value.0)), "sha256": .string($0.value.1)]) }),
             "chain_head": .string(head),
-            "still_frames": .string("ffmpeg is not used by this version; no still frame was taken"),
+            "still_frames": ffmpeg == nil ? .string("ffmpeg is not installed; no still frame was taken") : .array(frames),
         ]
         if final, let r = stopReason { m["stop_reason"] = .string(r) }
         if !variantChoice.isEmpty { m["variant"] = .object(variantChoice.mapValues { .string($0) }) }
