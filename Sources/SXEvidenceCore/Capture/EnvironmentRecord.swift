@@ -83,7 +83,7 @@ enum EnvironmentRecord {
     }
 
     // Formatters are costly to make (ICU); captures run on one thread, so one of each is shared.
-    nonisolated(unsafe) static let httpDate: DateFormatter = {
+    static let httpDate: DateFormatter = {
         let f = DateFormatter()
         f.locale = Locale(identifier: "en_US_POSIX")
         f.timeZone = TimeZone(identifier: "GMT")
