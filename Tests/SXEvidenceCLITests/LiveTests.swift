@@ -170,6 +170,32 @@ final class LiveServer {
         #expect(try s.sx(["verify"]).status == 0)
     }
 
+    /// SIGTERM cuts an endless HTTP-FLV response at once; a 404 FLV ends at once as not a stream.
+    @Test func flvSignalAndFailure() throws {
+        let server = try LiveServer([])
+        let s = Scratch("flvsig")
+        try s.initNode("330681")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = ["live", server.url("/live.flv"), "--case", "C", "--officer", "A", "--duration", "10m", "--json", "--home", s.home]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        sleep(2)
+        let t0 = Date()
+        kill(p.processIdentifier, SIGTERM)
+        p.waitUntilExit()
+        #expect(Date().timeIntervalSince(t0) < 5)
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let last = try JSONSerialization.jsonObject(with: Data(text.split(separator: "\n").last!.utf8)) as! [String: Any]
+        #expect((last["reason"] as? String ?? "").contains("signal") && last["segments"] as? Int == 1)
+        let t1 = Date()
+        let missing = try live(s, [server.url("/nope.flv"), "--duration", "60s"])
+        #expect(missing.status == 65)
+        #expect(Date().timeIntervalSince(t1) < 10)
+        #expect(try s.sx(["verify"]).status == 0)
+    }
+
     /// SIGTERM ends the recording cleanly: what was captured is committed and verifies.
     @Test func sigtermCommits() throws {
         let server = try LiveServer(["--target", "1", "--window", "4"])

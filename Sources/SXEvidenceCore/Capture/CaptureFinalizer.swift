@@ -50,29 +50,14 @@ extension WebCapture {
         var finalResponseID: String?
         var exchangeLog: [[String: Any]] = []
         for ex in allExchanges {
-            let responseID = WARCWriter.newRecordID()
-            let hasResponse = !ex.responseHead.isEmpty
-            if !ex.requestHead.isEmpty {
-                var f: [(String, String)] = [("Content-Type", "application/http;msgtype=request")]
-                if hasResponse { f.append(("WARC-Concurrent-To", responseID)) }
-                if !ex.primaryIP.isEmpty { f.append(("WARC-IP-Address", ex.primaryIP)) }
-                try writer.write(type: "request", date: ex.started, uri: ex.url, fields: f, head: ex.requestHead,
-                                 blockSHA256: Hashing.sha256(ex.requestHead))
-            }
-            if hasResponse {
-                var f: [(String, String)] = [("Content-Type", "application/http;msgtype=response")]
-                if !ex.primaryIP.isEmpty { f.append(("WARC-IP-Address", ex.primaryIP)) }
-                f.append(("WARC-Payload-Digest", "sha256:\(Hex.encode(ex.bodySHA256))"))
-                if let t = ex.truncated { f.append(("WARC-Truncated", t)) }
-                try writer.write(type: "response", id: responseID, date: ex.started, uri: ex.url, fields: f, head: ex.responseHead,
-                                 bodyPath: ex.bodyPath, bodySize: ex.bodySize, blockSHA256: ex.blockSHA256)
-                if let final, ex.url == final.url && ex.started == final.started { finalResponseID = responseID }
-            }
+            let responseID = try writer.writeExchange(ex)
+            let hasResponse = responseID != nil
+            if let responseID, let final, ex.url == final.url && ex.started == final.started { finalResponseID = responseID }
             if !ex.certificates.isEmpty {
                 // The chain this exchange's connection presented, tied to that exchange's response.
                 let b = Array(ex.certificates.joined().utf8)
                 var f: [(String, String)] = [("Content-Type", "application/x-pem-file")]
-                if hasResponse { f.append(("WARC-Refers-To", responseID)) }
+                if let responseID { f.append(("WARC-Refers-To", responseID)) }
                 try writer.write(type: "metadata", date: ex.finished, uri: ex.url, fields: f, head: b, blockSHA256: Hashing.sha256(b))
             }
             exchangeLog.append(Self.describe(ex, entitySHA256: hasResponse ? Decoding.entitySHA256(of: ex) : nil))

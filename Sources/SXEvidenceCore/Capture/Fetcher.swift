@@ -18,6 +18,8 @@ final class Fetcher {
     let tmpDir: String
     let concurrency: Int
     private var nextID = 0
+    /// When `tick` stops the loop: cut the transfers in flight (recorded as truncated by time).
+    var cutOnStop = false
 
     init(options: FetchOptions, tmpDir: String, concurrency: Int) {
         self.options = options
@@ -42,6 +44,15 @@ final class Fetcher {
         while !queue.isEmpty || !active.isEmpty || (tick != nil && !stopping) {
             if let tick, !stopping {
                 if let more = try tick() { queue.append(contentsOf: more) } else { stopping = true; queue = [] }
+                if stopping && cutOnStop {
+                    for (h, (t, job)) in active {
+                        curl_multi_remove_handle(multi, h)
+                        t.finish(code: CURLE_OPERATION_TIMEDOUT)
+                        if t.exchange.truncated == nil && !t.exchange.responseHead.isEmpty { t.exchange.truncated = "time" }
+                        _ = try completed(job, t.exchange)
+                    }
+                    active.removeAll()
+                }
             }
             while active.count < concurrency, let job = queue.popFirst() {
                 nextID += 1

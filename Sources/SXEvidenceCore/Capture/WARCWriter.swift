@@ -60,6 +60,29 @@ final class WARCWriter {
         return id
     }
 
+    /// The request (as sent) and the response (as received) of one exchange, linked by
+    /// WARC-Concurrent-To; returns the response record's ID, nil when nothing was received.
+    @discardableResult
+    func writeExchange(_ ex: HTTPExchange) throws -> String? {
+        let responseID = WARCWriter.newRecordID()
+        let hasResponse = !ex.responseHead.isEmpty
+        if !ex.requestHead.isEmpty {
+            var f: [(String, String)] = [("Content-Type", "application/http;msgtype=request")]
+            if hasResponse { f.append(("WARC-Concurrent-To", responseID)) }
+            if !ex.primaryIP.isEmpty { f.append(("WARC-IP-Address", ex.primaryIP)) }
+            try write(type: "request", date: ex.started, uri: ex.url, fields: f, head: ex.requestHead,
+                      blockSHA256: Hashing.sha256(ex.requestHead))
+        }
+        guard hasResponse else { return nil }
+        var f: [(String, String)] = [("Content-Type", "application/http;msgtype=response")]
+        if !ex.primaryIP.isEmpty { f.append(("WARC-IP-Address", ex.primaryIP)) }
+        f.append(("WARC-Payload-Digest", "sha256:\(Hex.encode(ex.bodySHA256))"))
+        if let t = ex.truncated { f.append(("WARC-Truncated", t)) }
+        try write(type: "response", id: responseID, date: ex.started, uri: ex.url, fields: f, head: ex.responseHead,
+                  bodyPath: ex.bodyPath, bodySize: ex.bodySize, blockSHA256: ex.blockSHA256)
+        return responseID
+    }
+
     private func deflate(_ c: NIOCompressor, _ bytes: [UInt8], last: Bool) throws {
         var input = ByteBuffer(bytes: bytes)
         var output = ByteBufferAllocator().buffer(capacity: c.maxSize(from: input) + (last ? 1 << 18 : 0))

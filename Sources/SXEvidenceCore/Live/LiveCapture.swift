@@ -116,6 +116,7 @@ public final class LiveCapture {
     var nextTag = 0
     var pendingSegments = 0
     var playlistErrors = 0
+    var playlistRedirects = 0
     var flvHeader: [String: CanonicalValue]?
     var started = ""
     /// The newest segment received (a kept copy), for the still frame of the next snapshot.
@@ -160,9 +161,13 @@ public final class LiveCapture {
                     try committed(try self.snapshot(final: false))
                     nextSnapshot = n.addingTimeInterval(req.snapshotEvery!)
                 }
-                if self.stopFlag.isSet { self.stopReason = self.stopReason ?? "stopped by signal"; return nil }
+                if self.stopFlag.isSet {
+                    self.stopReason = self.stopReason ?? "stopped by signal"
+                    fetcher.cutOnStop = isFLV   // an endless FLV response is cut now; short segments finish
+                    return nil
+                }
                 if now >= deadline { self.stopReason = self.stopReason ?? "duration reached"; return nil }
-                if isFLV { return [] }
+                if isFLV { return self.stopReason == nil ? [] : nil }
                 if self.stopReason != nil { return nil }
                 if self.endList {
                     if self.pendingSegments == 0 { self.stopReason = "EXT-X-ENDLIST reached"; return nil }

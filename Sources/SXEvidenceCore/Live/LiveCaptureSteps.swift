@@ -18,48 +18,37 @@ extension LiveCapture {
                          head: info, blockSHA256: Hashing.sha256(info))
     }
 
-    func writeExchange(_ ex: HTTPExchange) throws {
-        let responseID = WARCWriter.newRecordID()
-        let hasResponse = !ex.responseHead.isEmpty
-        if !ex.requestHead.isEmpty {
-            var f: [(String, String)] = [("Content-Type", "application/http;msgtype=request")]
-            if hasResponse { f.append(("WARC-Concurrent-To", responseID)) }
-            if !ex.primaryIP.isEmpty { f.append(("WARC-IP-Address", ex.primaryIP)) }
-            try writer.write(type: "request", date: ex.started, uri: ex.url, fields: f, head: ex.requestHead,
-                             blockSHA256: Hashing.sha256(ex.requestHead))
-        }
-        if hasResponse {
-            var f: [(String, String)] = [("Content-Type", "application/http;msgtype=response")]
-            if !ex.primaryIP.isEmpty { f.append(("WARC-IP-Address", ex.primaryIP)) }
-            f.append(("WARC-Payload-Digest", "sha256:\(Hex.encode(ex.bodySHA256))"))
-            if let t = ex.truncated { f.append(("WARC-Truncated", t)) }
-            try writer.write(type: "response", id: responseID, date: ex.started, uri: ex.url, fields: f, head: ex.responseHead,
-                             bodyPath: ex.bodyPath, bodySize: ex.bodySize, blockSHA256: ex.blockSHA256)
-        }
-    }
-
     func completed(_ kind: JobKind, _ ex: HTTPExchange) throws -> [FetchJob] {
-        try writeExchange(ex)
+        try writer.writeExchange(ex)
         let sha = Hex.encode(ex.bodySHA256)
         switch kind {
         case .flv:
+            stopReason = stopReason ?? (ex.truncated == "time" ? "duration reached" : "the FLV response ended")
             if let p = ex.bodyPath, let fd = Optional(open(p, O_RDONLY)), fd >= 0 {
-                var head = [UInt8](repeating: 0, count: 13)
-                let n = read(fd, &head, 13)
+                var raw = [UInt8](repeating: 0, count: 64)
+                let got = read(fd, &raw, 64)
                 close(fd)
+                var head = Array(raw.prefix(max(0, got)))
+                // A chunked response starts with a chunk-size line; the FLV header follows it.
+                if ex.header("transfer-encoding")?.lowercased().contains("chunked") == true,
+                   let nl = head.firstIndex(of: 0x0A) { head = Array(head[(nl + 1)...]) }
+                let n = head.count
                 if n >= 9 {
                     flvHeader = ["signature": .string(String(decoding: head[0..<3], as: UTF8.self)), "version": .int(Int64(head[3])),
                                  "has_audio": .int(Int64((head[4] >> 2) & 1)), "has_video": .int(Int64(head[4] & 1)),
                                  "header_size": .int(Int64(head[5]) << 24 | Int64(head[6]) << 16 | Int64(head[7]) << 8 | Int64(head[8]))]
                 }
             }
-            records.append(SegmentRecord(epoch: 0, sequence: 0, uri: ex.url, range: nil, duration: 0, discontinuity: false,
-                                         discontinuitySequence: 0, programDateTime: nil, received: ex.finished, status: ex.status,
-                                         size: ex.bodySize, sha256: sha, sm3: Hex.encode(ex.bodySM3),
-                                         error: ex.truncated == "time" ? nil : ex.error, keyURI: nil, part: part))
-            if ex.responseHead.isEmpty { outcome = "failed"; stopReason = ex.error ?? "no response" }
-            else if flvHeader?["signature"].map({ if case .string("FLV") = $0 { return true }; return false }) != true {
+            let isFLV = flvHeader?["signature"].map({ if case .string("FLV") = $0 { return true }; return false }) == true
+            if ex.responseHead.isEmpty || !(200...299).contains(ex.status) {
+                outcome = "failed"; stopReason = ex.error ?? "HTTP \(ex.status)"
+            } else if !isFLV {
                 outcome = "failed"; stopReason = "not an FLV stream"
+            } else {
+                records.append(SegmentRecord(epoch: 0, sequence: 0, uri: ex.url, range: nil, duration: 0, discontinuity: false,
+                                             discontinuitySequence: 0, programDateTime: nil, received: ex.finished, status: ex.status,
+                                             size: ex.bodySize, sha256: sha, sm3: Hex.encode(ex.bodySM3),
+                                             error: ex.truncated == "time" ? nil : ex.error, keyURI: nil, part: part))
             }
             return []
         case .key, .map:
@@ -92,10 +81,16 @@ extension LiveCapture {
         case .playlist:
             playlists.append((ex.url, ex.status, sha))
             if ex.isRedirect, let loc = ex.location, let u = URL(string: loc, relativeTo: URL(string: ex.url))?.absoluteURL {
+                playlistRedirects += 1
+                guard playlistRedirects <= options.maxRedirects else {
+                    return playlistFailed("playlist \(ex.url): too many redirects", fatalIfFirst: true)
+                }
                 return [job(u.absoluteString, .playlist)]
             }
-            guard ex.status == 200, ex.error == nil, let path = ex.bodyPath ?? Optional(""), let bytes = try? POSIXFile.readAll(path) else {
-                return playlistFailed("playlist \(ex.url): \(ex.error ?? "HTTP \(ex.status)")")
+            playlistRedirects = 0
+            // Parsed from the decoded view (chunked, gzip); what is stored stays as received.
+            guard ex.status == 200, ex.error == nil, let bytes = Decoding.view(of: ex) else {
+                return playlistFailed("playlist \(ex.url): \(ex.error ?? (ex.status == 200 ? "undecodable body" : "HTTP \(ex.status)"))")
             }
             let parsed: HLSPlaylist
             do {

@@ -30,10 +30,12 @@ struct LiveCommand: ParsableCommand {
         try c.run {
             try Registrar.validate(caseID: caseID, officer: officer)
             try WebCapture.validate(url)
-            guard let d = parseDuration(duration), d > 0 else { throw usageError("--duration 格式错误：\(duration)", "bad --duration: \(duration)") }
+            guard let d = parseDuration(duration), d > 0, d <= 7 * 86400 else {
+                throw usageError("--duration 须在 0 到 7 天之间：\(duration)", "--duration must be more than 0 and at most 7 days: \(duration)")
+            }
             var every: Double?
             if let s = snapshotEvery {
-                guard let e = parseDuration(s), e > 0 else { throw usageError("--snapshot-every 格式错误：\(s)", "bad --snapshot-every: \(s)") }
+                guard let e = parseDuration(s), e > 0, e <= 86400 else { throw usageError("--snapshot-every 格式错误：\(s)", "bad --snapshot-every: \(s)") }
                 every = e
             }
             if let page { try WebCapture.validate(page) }
