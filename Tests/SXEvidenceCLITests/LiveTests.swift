@@ -215,6 +215,13 @@ final class LiveServer {
         #expect(last["final"] as? Bool == true)
         #expect((last["reason"] as? String ?? "").contains("signal"))
         #expect((last["segments"] as? Int ?? 0) >= 2)
+        // Every segment a playlist listed to us is accounted for: received, or a gap with its reason.
+        let m = try manifest(s, last["id"] as! String)
+        var accounted = Set((m["segments"] as! [[String: Any]]).map { $0["sequence"] as! Int })
+        for g in m["gaps"] as! [[String: Any]] where (g["from"] as? Int ?? -1) >= 0 {
+            for q in (g["from"] as! Int)...(g["to"] as! Int) { accounted.insert(q) }
+        }
+        #expect(accounted == (try server.published("low")))
         #expect(try s.sx(["verify"]).status == 0)
     }
 }

@@ -117,6 +117,9 @@ public final class LiveCapture {
     var pendingSegments = 0
     var playlistErrors = 0
     var playlistRedirects = 0
+    /// Segments requested but not yet answered, by (epoch, sequence): any left when the recording
+    /// stops become gaps, so the manifest still accounts for every segment that was listed.
+    var outstanding: [String: (Int, Int64)] = [:]
     var flvHeader: [String: CanonicalValue]?
     var started = ""
     /// The newest segment received (a kept copy), for the still frame of the next snapshot.
@@ -189,6 +192,11 @@ public final class LiveCapture {
             outcome = "failed"
             stopReason = (error as? EvidenceError)?.en ?? "\(error)"
         }
+        for (_, (ep, seq)) in outstanding.sorted(by: { ($0.value.0, $0.value.1) < ($1.value.0, $1.value.1) }) {
+            gaps.append(Gap(epoch: ep, from: seq, to: seq,
+                            reason: "not fetched: the recording stopped (\(stopReason ?? "stopped")) before this segment was received"))
+        }
+        outstanding.removeAll()
         // Commit what was captured, whatever ended the capture.
         if !records.isEmpty || !playlists.isEmpty || isFLV || fatal == nil {
             try committed(try snapshot(final: true))

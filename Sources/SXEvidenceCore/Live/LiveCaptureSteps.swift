@@ -62,6 +62,7 @@ extension LiveCapture {
             return []
         case .segment(let seg, let ep):
             pendingSegments -= 1
+            outstanding.removeValue(forKey: "\(ep):\(seg.sequence)")
             let ok = ex.status == 200 || ex.status == 206
             if ok, ffmpeg != nil, let p = ex.bodyPath, latestSegment.map({ $0.seg.sequence <= seg.sequence }) ?? true {
                 // Keep a copy of the newest segment for the next still frame (the body itself is removed).
@@ -169,6 +170,7 @@ extension LiveCapture {
                 }
             }
             pendingSegments += 1
+            outstanding["\(epoch):\(seg.sequence)"] = (epoch, seg.sequence)
             out.append(job(seg.uri, .segment(seg, epoch), range: seg.range.map { "\($0.offset)-\($0.offset + $0.length - 1)" }))
             lastNewSegment = Date()
         }

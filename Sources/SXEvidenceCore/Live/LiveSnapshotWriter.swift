@@ -67,6 +67,12 @@ extension LiveCapture {
                                "note": .string(note)]))
     }
 
+    /// One method string for the manifest and the entry.
+    var liveMethod: String {
+        "sxevidence live: \(SXEvidence.curlVersion), HLS (RFC 8216) polled by §6.3.4 or HTTP-FLV, bytes stored as received, WARC 1.1, segment hash chain"
+            + (options.allowInvalidTLS ? "; TLS certificates not verified (--allow-invalid-tls)" : "")
+    }
+
     /// Close the current WARC part, write the cumulative manifest, append the entry. Not final: open the next part.
     func snapshot(final: Bool) throws -> LiveSnapshot {
         try stillFrame()
@@ -95,7 +101,7 @@ extension LiveCapture {
             "case": .string(request.caseID),
             "officer": .string(request.officer),
             "node": .string(home.config.nodeID),
-            "method": .string("sxevidence live: \(SXEvidence.curlVersion), HLS (RFC 8216) polled by §6.3.4 or HTTP-FLV, bytes stored as received, WARC 1.1"),
+            "method": .string(liveMethod),
             "start": .string(started),
             "snapshot_time": .string(UTCTime.now()),
             "final": .string(final ? "yes" : "no"),
@@ -118,7 +124,7 @@ extension LiveCapture {
         let manifest = try home.store.adopt(path: manifestPath, name: "live-manifest.json")
         try home.store.sync()
         let draft = EntryDraft(kind: "live", caseID: request.caseID, officer: request.officer,
-                               method: "sxevidence live: \(SXEvidence.curlVersion), HLS/HTTP-FLV, WARC 1.1, segment hash chain",
+                               method: liveMethod,
                                note: request.note, artifacts: [manifest, warc])
         let (entries, _) = try home.ledger.append([draft], sign: keys.sign)
         let snap = LiveSnapshot(entry: entries[0], part: part, segments: records.count, gaps: gaps.filter { $0.from >= 0 }.count,
