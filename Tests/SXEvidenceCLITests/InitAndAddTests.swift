@@ -116,3 +116,20 @@ import Testing
         #expect(try s.sx(["proof", "inclusion", "330603-000002", "--size", "0"]).status == 64)
     }
 }
+
+/// A damaged object (emptied, as by a crash before its flush) is replaced when the file is added again.
+@Suite struct DamagedObjectTests {
+    @Test func reAddRepairsDamagedObject() throws {
+        let s = Scratch("damaged")
+        try s.initNode()
+        let f = s.write("photo.jpg", pseudoRandom(4000, seed: 5))
+        #expect(try s.sx(["add", f, "--case", "C", "--officer", "A"]).status == 0)
+        let sha = String(try s.run(["sha256sum", f]).out.prefix(64))
+        let obj = s.home + "/objects/sha256/\(sha.prefix(2))/\(sha)"
+        _ = try s.run(["sh", "-c", "chmod u+w '\(obj)' && : > '\(obj)'"])
+        #expect(try s.sx(["verify"]).status == 1)
+        #expect(try s.sx(["add", f, "--case", "C", "--officer", "A"]).status == 0)
+        #expect(FileManager.default.contentsEqual(atPath: obj, andPath: f))
+        #expect(try s.sx(["verify"]).status == 0)
+    }
+}

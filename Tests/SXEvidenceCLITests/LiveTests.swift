@@ -313,3 +313,32 @@ final class LiveServer {
         #expect(r.out.contains("VERIFY=0"))
     }
 }
+
+/// Regressions from review: a long window of slow segments is not a stall; a lagging playlist copy
+/// is not a restart.
+@Suite struct LiveRobustnessTests {
+    @Test func slowSegmentsLongWindowNoStall() throws {
+        // 30 segments listed at once, each answered after 0.8 s, 4 at a time: fetching them takes ~6 s,
+        // twice the 3 target durations after which a stream with no new segment counts as stalled.
+        let server = try LiveServer(["--target", "1", "--window", "30", "--backlog", "30", "--segment-delay", "0.8"])
+        let s = Scratch("slowwin")
+        try s.initNode("330681")
+        let r = try s.sx(["live", server.url("/low/index.m3u8"), "--case", "C", "--officer", "A", "--duration", "8s", "--json"])
+        let last = try JSONSerialization.jsonObject(with: Data(r.lines.last!.utf8)) as! [String: Any]
+        #expect(last["outcome"] as? String == "ok", "\(last)")
+        #expect(!((last["reason"] as? String) ?? "").contains("stalled"))
+    }
+
+    @Test func stalePlaylistIsNotANewEpoch() throws {
+        let server = try LiveServer(["--target", "1", "--window", "4", "--endlist", "8", "--stale-every", "3"])
+        let s = Scratch("stale")
+        try s.initNode("330681")
+        let r = try s.sx(["live", server.url("/low/index.m3u8"), "--case", "C", "--officer", "A", "--duration", "30s", "--json"])
+        #expect(r.status == 0)
+        let id = (try JSONSerialization.jsonObject(with: Data(r.lines.last!.utf8)) as! [String: Any])["id"] as! String
+        let m = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: try s.artifact(id, "live-manifest.json")))) as! [String: Any]
+        let segs = m["segments"] as! [[String: Any]]
+        #expect(Set(segs.map { $0["epoch"] as! Int }) == [0])
+        #expect(segs.map { $0["sequence"] as! Int } == Array(0...7))
+    }
+}

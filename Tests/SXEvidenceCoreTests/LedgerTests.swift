@@ -112,3 +112,27 @@ import Testing
         #expect(r.failures.contains { $0.evidenceID == "330603-015001" && $0.field == "officer" && $0.found == "FORGED" })
     }
 }
+
+@Suite struct HLSParserTests {
+    @Test func malformedValuesAreErrorsNotCrashes() {
+        for bad in ["#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXT-X-BYTERANGE:\n#EXTINF:1,\na.ts\n",
+                    "#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXT-X-BYTERANGE:0@5\n#EXTINF:1,\na.ts\n",
+                    "#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXT-X-MAP:URI=\"i.mp4\",BYTERANGE=\"\"\n#EXTINF:1,\na.ts\n",
+                    "#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1e300,\na.ts\n",
+                    "#EXTM3U\n#EXT-X-TARGETDURATION:inf\n#EXTINF:1,\na.ts\n",
+                    "#EXTM3U\n#EXTINF:1,\na.ts\n", "<html>"] {
+            #expect(throws: EvidenceError.self, "\(bad)") { _ = try HLSPlaylist.parse(Array(bad.utf8), base: "http://127.0.0.1/x/p.m3u8") }
+        }
+    }
+
+    @Test func byteRangesContinueAndURIsResolve() throws {
+        let text = "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:7\n#EXTINF:2,\n#EXT-X-BYTERANGE:100@0\nall.ts\n#EXT-X-DISCONTINUITY\n#EXTINF:2,\n#EXT-X-BYTERANGE:50\nall.ts\n"
+        guard case .media(let m) = try HLSPlaylist.parse(Array(text.utf8), base: "http://127.0.0.1/live/p.m3u8") else {
+            Issue.record("not a media playlist"); return
+        }
+        #expect(m.segments.map(\.sequence) == [7, 8])
+        #expect(m.segments[1].range == HLSPlaylist.ByteRange(length: 50, offset: 100))
+        #expect(m.segments[0].uri == "http://127.0.0.1/live/all.ts")
+        #expect(m.segments[1].discontinuity && m.segments[1].discontinuitySequence == 1)
+    }
+}

@@ -9,6 +9,8 @@ struct FetchJob {
     var requisite: Bool = false
     var range: String? = nil
     var timeoutMs: Int? = nil
+    /// Started before anything queued (playlist reloads must not wait behind segments).
+    var urgent: Bool = false
 }
 
 /// Runs transfers on the libcurl multi interface, at most `concurrency` at once. Completion
@@ -43,7 +45,12 @@ final class Fetcher {
         var stopping = false
         while !queue.isEmpty || !active.isEmpty || (tick != nil && !stopping) {
             if let tick, !stopping {
-                if let more = try tick() { queue.append(contentsOf: more) } else { stopping = true; queue = [] }
+                if let more = try tick() {
+                    queue = (more.filter(\.urgent) + queue + more.filter { !$0.urgent })[...]
+                } else {
+                    stopping = true
+                    queue = []
+                }
                 if stopping && cutOnStop {
                     for (h, (t, job)) in active {
                         curl_multi_remove_handle(multi, h)

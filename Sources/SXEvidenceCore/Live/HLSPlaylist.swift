@@ -95,7 +95,7 @@ public enum HLSPlaylist: Sendable {
         for l in lines {
             if l.isEmpty { continue }
             if l.hasPrefix("#EXT-X-TARGETDURATION:") {
-                guard let t = Double(l.dropFirst("#EXT-X-TARGETDURATION:".count)), t > 0 else { throw bad("EXT-X-TARGETDURATION") }
+                guard let t = Double(l.dropFirst("#EXT-X-TARGETDURATION:".count)), t > 0, t.isFinite, t < 86400 else { throw bad("EXT-X-TARGETDURATION") }
                 target = t
             } else if l.hasPrefix("#EXT-X-MEDIA-SEQUENCE:") {
                 guard let s = Int64(l.dropFirst("#EXT-X-MEDIA-SEQUENCE:".count)), s >= 0 else { throw bad("EXT-X-MEDIA-SEQUENCE") }
@@ -105,7 +105,7 @@ public enum HLSPlaylist: Sendable {
                 discSeq = s
             } else if l.hasPrefix("#EXTINF:") {
                 let v = l.dropFirst("#EXTINF:".count).split(separator: ",", maxSplits: 1).first ?? ""
-                guard let d = Double(v), d >= 0 else { throw bad("EXTINF") }
+                guard let d = Double(v), d >= 0, d.isFinite, d < 86400 else { throw bad("EXTINF") }
                 duration = d
             } else if l == "#EXT-X-DISCONTINUITY" {
                 disc = true
@@ -129,14 +129,18 @@ public enum HLSPlaylist: Sendable {
                 var r: ByteRange?
                 if let br = a["BYTERANGE"] {
                     let p = br.split(separator: "@")
-                    guard let n = Int64(p[0]) else { throw bad("EXT-X-MAP BYTERANGE") }
-                    r = ByteRange(length: n, offset: p.count > 1 ? Int64(p[1]) ?? 0 : 0)
+                    guard let f = p.first, let n = Int64(f), n > 0, p.count <= 2 else { throw bad("EXT-X-MAP BYTERANGE") }
+                    var off: Int64 = 0
+                    if p.count == 2 { guard let o = Int64(p[1]), o >= 0 else { throw bad("EXT-X-MAP BYTERANGE") }; off = o }
+                    r = ByteRange(length: n, offset: off)
                 }
                 map = Map(uri: resolve(uri), range: r)
             } else if l.hasPrefix("#EXT-X-BYTERANGE:") {
                 let p = l.dropFirst("#EXT-X-BYTERANGE:".count).split(separator: "@")
-                guard let n = Int64(p[0]) else { throw bad("EXT-X-BYTERANGE") }
-                pendingRange = (n, p.count > 1 ? Int64(p[1]) : nil)
+                guard let f = p.first, let n = Int64(f), n > 0, p.count <= 2 else { throw bad("EXT-X-BYTERANGE") }
+                var off: Int64?
+                if p.count == 2 { guard let o = Int64(p[1]), o >= 0 else { throw bad("EXT-X-BYTERANGE") }; off = o }
+                pendingRange = (n, off)
             } else if l.hasPrefix("#EXT-X-PROGRAM-DATE-TIME:") {
                 pdt = String(l.dropFirst("#EXT-X-PROGRAM-DATE-TIME:".count))
             } else if !l.hasPrefix("#") {

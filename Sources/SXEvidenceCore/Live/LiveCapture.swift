@@ -89,7 +89,7 @@ public final class LiveCapture {
         var reason: String
     }
 
-    enum JobKind { case playlist, segment(HLSPlaylist.Segment, Int), key, map, flv }
+    enum JobKind { case playlist, segment(HLSPlaylist.Segment, Int), key, map(String), flv }
 
     // State of one run.
     var request: LiveRequest!
@@ -120,6 +120,9 @@ public final class LiveCapture {
     /// Segments requested but not yet answered, by (epoch, sequence): any left when the recording
     /// stops become gaps, so the manifest still accounts for every segment that was listed.
     var outstanding: [String: (Int, Int64)] = [:]
+    /// The URI (and range) each (epoch, sequence) was listed with, to tell a stale playlist copy from a restart.
+    var listedAs: [String: String] = [:]
+    var lastReloadAnswered = Date()
     var flvHeader: [String: CanonicalValue]?
     var started = ""
     /// The newest segment received (a kept copy), for the still frame of the next snapshot.
@@ -138,6 +141,7 @@ public final class LiveCapture {
         try WebCapture.validate(req.url)
         request = req
         started = UTCTime.now()
+        lastReloadAnswered = Date()
         home.store.removeStaleTemporaries()
         try openPart()
         let begin = Date()
@@ -176,14 +180,18 @@ public final class LiveCapture {
                     if self.pendingSegments == 0 { self.stopReason = "EXT-X-ENDLIST reached"; return nil }
                     return []
                 }
-                if now.timeIntervalSince(self.lastNewSegment) > 3 * self.target {
-                    self.stopReason = "stalled: no new segment for \(Int(3 * self.target)) s (3 target durations)"
+                // A stall is judged from reloads that completed (see completed(.playlist)); this only
+                // catches a server that stops answering playlists altogether.
+                if now.timeIntervalSince(self.lastReloadAnswered) > 6 * self.target + 10 {
+                    self.stopReason = "stalled: no playlist answer for \(Int(6 * self.target + 10)) s"
                     self.outcome = "stalled"
                     return nil
                 }
                 if now >= self.nextReload, let m = self.mediaURL {
                     self.nextReload = .distantFuture   // set again when this reload completes
-                    return [self.job(m, .playlist)]
+                    var j = self.job(m, .playlist)
+                    j.urgent = true
+                    return [j]
                 }
                 return []
             })

@@ -52,9 +52,11 @@ extension LiveCapture {
             }
             return []
         case .key, .map:
-            fetchedAux[ex.url] = (ex.status, sha)
+            var id = ex.url
+            if case .map(let mapID) = kind { id = mapID }
+            fetchedAux[id] = (ex.status, sha)
             if (ex.status == 200 || ex.status == 206), let p = ex.bodyPath, ex.bodySize <= 1 << 20, let b = try? POSIXFile.readAll(p) {
-                if case .key = kind { keyBytes[ex.url] = b } else { mapBytes[ex.url] = b }
+                if case .key = kind { keyBytes[id] = b } else { mapBytes[id] = b }
             }
             if ex.status != 200 && ex.status != 206 {
                 gaps.append(Gap(epoch: epoch, from: -1, to: -1, reason: "could not fetch \(ex.url): \(ex.error ?? "HTTP \(ex.status)")"))
@@ -100,6 +102,7 @@ extension LiveCapture {
                 return playlistFailed(e.en, fatalIfFirst: true)
             }
             playlistErrors = 0
+            lastReloadAnswered = Date()
             switch parsed {
             case .master(let variants):
                 let chosen = choose(variants)
@@ -115,7 +118,13 @@ extension LiveCapture {
                 lastPlaylistSHA = sha
                 // RFC 8216 §6.3.4: reload after the target duration when the playlist changed, half of it when not.
                 nextReload = Date().addingTimeInterval(changed ? m.targetDuration : m.targetDuration / 2)
-                return schedule(m)
+                let jobs = schedule(m)
+                // Stalled: a reload that was answered still lists nothing new after 3 target durations.
+                if !m.endList && Date().timeIntervalSince(lastNewSegment) > 3 * target {
+                    stopReason = "stalled: no new segment for \(Int(3 * target)) s (3 target durations)"
+                    outcome = "stalled"
+                }
+                return jobs
             }
         }
     }
@@ -149,6 +158,15 @@ extension LiveCapture {
         if m.endList { endList = true }
         guard let newest = m.segments.last?.sequence else { return [] }
         if let last = lastSeq, newest < last {
+            // A lagging copy of the playlist (a CDN edge) lists only segments already seen, under the
+            // same URIs: ignore it and reload soon. Different URIs for those numbers: a restart.
+            let stale = m.segments.allSatisfy { seg in
+                listedAs["\(epoch):\(seg.sequence)"].map { $0 == seg.uri + (seg.range.map { "#\($0.offset)" } ?? "") } ?? true
+            }
+            if stale {
+                nextReload = Date().addingTimeInterval(m.targetDuration / 2)
+                return []
+            }
             epoch += 1
             gaps.append(Gap(epoch: epoch, from: -1, to: -1, reason: "media sequence went back from \(last) to \(m.mediaSequence): new epoch \(epoch)"))
             lastSeq = nil
@@ -166,11 +184,12 @@ extension LiveCapture {
                 let id = map.uri + (map.range.map { "#\($0.offset)-\($0.length)" } ?? "")
                 if fetchedAux[id] == nil {
                     fetchedAux[id] = (0, "")
-                    out.append(job(map.uri, .map, range: map.range.map { "\($0.offset)-\($0.offset + $0.length - 1)" }))
+                    out.append(job(map.uri, .map(id), range: map.range.map { "\($0.offset)-\($0.offset + $0.length - 1)" }))
                 }
             }
             pendingSegments += 1
             outstanding["\(epoch):\(seg.sequence)"] = (epoch, seg.sequence)
+            listedAs["\(epoch):\(seg.sequence)"] = seg.uri + (seg.range.map { "#\($0.offset)" } ?? "")
             out.append(job(seg.uri, .segment(seg, epoch), range: seg.range.map { "\($0.offset)-\($0.offset + $0.length - 1)" }))
             lastNewSegment = Date()
         }

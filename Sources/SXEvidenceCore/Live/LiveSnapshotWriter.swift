@@ -77,9 +77,19 @@ extension LiveCapture {
     func snapshot(final: Bool) throws -> LiveSnapshot {
         try stillFrame()
         try writer.sync()
-        writer = nil
         let warc = try home.store.adopt(path: partPath, name: String(format: "live-part-%03d.warc.gz", part))
         parts.append(warc)
+        // The part is in the store: whatever happens next, recording goes on into a new part.
+        writer = nil
+        do {
+            return try commitSnapshot(final: final, warc: warc)
+        } catch {
+            if writer == nil { try? openPart() }
+            throw error
+        }
+    }
+
+    private func commitSnapshot(final: Bool, warc: Artifact) throws -> LiveSnapshot {
         let sorted = records.sorted { ($0.epoch, $0.sequence) < ($1.epoch, $1.sequence) }
         let (head, _) = Self.chain(sorted, gaps)
         let segs: [CanonicalValue] = sorted.map { r in

@@ -89,10 +89,11 @@ public final class ObjectStore: @unchecked Sendable {
                                                expectedSize: Int64(st.st_size))
         let shaHex = Hex.encode(sha)
         let dest = path(forSHA256: shaHex)
-        if POSIXFile.exists(dest) {
-            // Already stored (same SHA-256): keep the existing read-only copy.
+        if Self.intact(dest, size: size) {
+            // Already stored (same SHA-256 and size): keep the existing read-only copy.
             return Artifact(name: name, size: size, sha256: shaHex, sm3: Hex.encode(sm3))
         }
+        // Absent, or damaged (say, emptied by a crash before its flush): the fresh copy replaces it.
         if rename(tmp, dest) != 0 {
             // The fan-out folder is made on first use only.
             let dir = POSIXFile.parent(dest)
@@ -108,12 +109,13 @@ public final class ObjectStore: @unchecked Sendable {
     public func adopt(path source: String, name: String) throws -> Artifact {
         let fd = open(source, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw POSIXFile.ioError("open", source) }
-        let (size, sha, sm3) = try copyHashing(from: fd, to: nil, sourceName: source, tmpName: nil, expectedSize: -1)
+        let hashed = Result { try copyHashing(from: fd, to: nil, sourceName: source, tmpName: nil, expectedSize: -1) }
         close(fd)
+        let (size, sha, sm3) = try hashed.get()
         let shaHex = Hex.encode(sha)
         let dest = path(forSHA256: shaHex)
         chmod(source, 0o444)
-        if POSIXFile.exists(dest) {
+        if Self.intact(dest, size: size) {
             unlink(source)
         } else if rename(source, dest) != 0 {
             let dir = POSIXFile.parent(dest)
@@ -122,6 +124,13 @@ public final class ObjectStore: @unchecked Sendable {
             }
         }
         return Artifact(name: name, size: size, sha256: shaHex, sm3: Hex.encode(sm3))
+    }
+
+    /// An existing object of the right size is taken as intact (its digest is its name; `verify`
+    /// re-hashes it); a wrong size means a damaged copy that a fresh one must replace.
+    static func intact(_ path: String, size: Int64) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && Int64(st.st_size) == size
     }
 
     /// Flush everything written to the store's file system (data, inodes, directory entries).
