@@ -10,8 +10,8 @@ func stampLatestCheckpoint(_ c: Console, _ home: NodeHome) {
         if o.granted {
             if let w = o.warning { c.warn("⚠ 时间戳：\(w)", "⚠ timestamp: \(w)") }
         } else {
-            c.warn("⚠ 检查点 \(cp.size) 的时间戳暂未取得，已记为待定（sxevidence timestamp --pending 补申请）：\(o.error ?? "")",
-                   "⚠ timestamp for checkpoint \(cp.size) is pending (retry with sxevidence timestamp --pending): \(o.error ?? "")")
+            c.warn("⚠ 检查点 \(cp.size) 的时间戳（\(o.algorithm)）暂未取得，已记为待定（sxevidence timestamp --pending 补申请）：\(o.error ?? "")",
+                   "⚠ timestamp (\(o.algorithm)) for checkpoint \(cp.size) is pending (retry with sxevidence timestamp --pending): \(o.error ?? "")")
         }
     }
 }

@@ -121,8 +121,12 @@ struct CaptureCommand: ParsableCommand {
                         c.warn("未配置时间戳服务，--timestamp 被忽略", "no TSA configured; --timestamp ignored")
                     }
                     for (subject, bytes) in stamped where !service.configured.isEmpty {
-                        for o in service.stamp(subject: subject, data: bytes) where !o.granted {
-                            c.warn("⚠ \(subject) 的时间戳待定：\(o.error ?? "")", "⚠ timestamp for \(subject) pending: \(o.error ?? "")")
+                        for o in service.stamp(subject: subject, data: bytes) {
+                            if !o.granted {
+                                c.warn("⚠ \(subject) 的时间戳（\(o.algorithm)）待定：\(o.error ?? "")", "⚠ timestamp (\(o.algorithm)) for \(subject) pending: \(o.error ?? "")")
+                            } else if let w = o.warning {
+                                c.warn("⚠ \(subject) 的时间戳：\(w)", "⚠ timestamp for \(subject): \(w)")
+                            }
                         }
                     }
                 }

@@ -134,7 +134,11 @@ struct TimestampTrustCommand: ParsableCommand {
             let pem = try POSIXFile.readText(ca)
             guard !(try X509Cert.parseAll(pem)).isEmpty else { throw EvidenceError(.dataError, zh: "\(ca) 中没有证书", en: "no certificate in \(ca)") }
             try home.addTSA(url: url, caPEM: pem, sm3: sm3)
-            c.say("已添加时间戳服务 \(url)", "added TSA \(url)")
+            if c.json {
+                c.emit(["tsa": url, "sm3": sm3, "trusted_certificates": try X509Cert.parseAll(pem).map(\.subject)])
+            } else {
+                c.say("已添加时间戳服务 \(url)", "added TSA \(url)")
+            }
         }
     }
 }
