@@ -4,9 +4,9 @@ import Glibc
 #endif
 
 extension WebCapture {
-    /// Write the WARC and the manifest for one finished capture and store both; the ledger entry is
-    /// appended by `commit`, in batches.
-    func finalize(_ st: State, machine: [String: Any]) throws -> CaptureResult {
+    /// Write the WARC and the manifest for one finished capture and store both. The ledger entry is
+    /// appended by `commit`, in batches: this returns its draft and how to report the committed entry.
+    func finalize(_ st: State, machine: [String: Any]) throws -> (draft: EntryDraft, result: (LedgerEntry) -> CaptureResult) {
         let store = home.store
         let tag = "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let warcPath = "\(store.tmpDir)/\(tag).warc.gz"
@@ -91,7 +91,7 @@ extension WebCapture {
                          blockSHA256: Hashing.sha256(logBytes))
         var shotArtifacts: [CanonicalValue] = []
         for s in shots {
-            let (size, sha, sm3) = try Self.digestFile(store, s.path)
+            let (size, sha, sm3) = try ObjectStore.hashFile(s.path)
             var f: [(String, String)] = [("Content-Type", s.contentType)]
             if let r = finalResponseID { f.append(("WARC-Concurrent-To", r)) }
             try writer.write(type: "resource", date: end, uri: "urn:sxevidence:\(s.name)", fields: f, head: [],
@@ -142,9 +142,11 @@ extension WebCapture {
         let draft = EntryDraft(kind: "web", caseID: st.request.caseID, officer: st.request.officer,
                                method: Self.method(options.allowInvalidTLS), note: st.request.note, artifacts: [manifest, warc])
         let tlsWarning = st.tlsFailures.first.map { "TLS certificate verification failed: \($0.error ?? "")" }
-        return CaptureResult(entry: LedgerEntry.placeholder(draft), url: st.request.url, finalURL: final?.url ?? st.request.url,
-                             status: final?.status ?? 0, outcome: outcome.0, error: outcome.1, warc: warc, manifest: manifest,
-                             requisites: st.requisites.count, tlsWarning: tlsWarning)
+        let url = st.request.url, requisites = st.requisites.count
+        return (draft, { entry in
+            CaptureResult(entry: entry, url: url, finalURL: final?.url ?? url, status: final?.status ?? 0, outcome: outcome.0,
+                          error: outcome.1, warc: warc, manifest: manifest, requisites: requisites, tlsWarning: tlsWarning)
+        })
     }
 
     static func outcome(_ st: State) -> (String, String?) {
@@ -188,11 +190,4 @@ extension WebCapture {
         return .object(o)
     }
 
-    static func digestFile(_ store: ObjectStore, _ path: String) throws -> (Int64, [UInt8], [UInt8]) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw POSIXFile.ioError("open", path) }
-        defer { close(fd) }
-        let (s, a, b) = try store.copyHashing(from: fd, to: nil, sourceName: path, tmpName: nil, expectedSize: -1)
-        return (s, a, b)
-    }
 }

@@ -21,14 +21,12 @@ public struct HTTPExchange: Sendable {
     public var tlsCipher: String?
     public var certificates: [String] = []      // PEM, server first
     public var tlsVerified: Bool?               // nil for plain HTTP
-    public var tlsVerifyError: String?
     public var curlCode: Int = 0
     public var error: String?                   // libcurl's message when the transfer failed
     public var truncated: String?               // WARC-Truncated reason: length, time, disconnect
     public var log: [String] = []               // libcurl's informational lines for this hop
     public var started: String = ""
     public var finished: String = ""
-    public var dnsAnswers: [String] = []
 
     public var location: String? { header("location") }
 

@@ -91,16 +91,13 @@ public final class WebCapture {
         defer { for st in states { cleanup(st) } }
         // Finished captures are committed in batches (one flush of the store, one transaction, one
         // signed checkpoint), and reported only once committed.
-        var ready: [CaptureResult] = []
+        var ready: [(draft: EntryDraft, result: (LedgerEntry) -> CaptureResult)] = []
         var lastCommit = Date()
         func commit() throws {
             guard !ready.isEmpty else { return }
             try home.store.sync()
-            let drafts = ready.map { EntryDraft(kind: $0.entry.kind, caseID: $0.entry.caseID, officer: $0.entry.officer,
-                                                method: $0.entry.method, note: $0.entry.note, artifacts: $0.entry.artifacts) }
-            let (entries, _) = try home.ledger.append(drafts, sign: keys.sign)
-            for (i, e) in entries.enumerated() { ready[i].entry = e }
-            let batch = ready
+            let (entries, _) = try home.ledger.append(ready.map(\.draft), sign: keys.sign)
+            let batch = zip(ready, entries).map { $0.result($1) }
             ready.removeAll()
             lastCommit = Date()
             for r in batch { try committed(r) }

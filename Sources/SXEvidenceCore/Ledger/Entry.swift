@@ -80,10 +80,4 @@ public struct LedgerEntry: Sendable {
     }
 
     public static let zeroHash = [UInt8](repeating: 0, count: 32)
-
-    /// A draft's fields before the ledger has numbered it (used while a batch waits to be committed).
-    static func placeholder(_ d: EntryDraft) -> LedgerEntry {
-        LedgerEntry(index: -1, evidenceID: "", kind: d.kind, time: "", node: "", caseID: d.caseID, officer: d.officer,
-                    method: d.method, note: d.note, artifacts: d.artifacts, prevHash: [], leafHash: [], body: [])
-    }
 }

@@ -27,7 +27,8 @@ public enum HLSPlaylist: Sendable {
     public struct ByteRange: Sendable, Equatable {
         public var length: Int64
         public var offset: Int64
-        public var header: String { "bytes=\(offset)-\(offset + length - 1)" }
+        /// "first-last" (inclusive), as CURLOPT_RANGE and the manifest write it.
+        public var curlRange: String { "\(offset)-\(offset + length - 1)" }
     }
 
     public struct Segment: Sendable, Equatable {

@@ -115,7 +115,6 @@ public final class LiveCapture {
     var jobs: [Int: JobKind] = [:]
     var nextTag = 0
     var pendingSegments = 0
-    var playlistErrors = 0
     var playlistRedirects = 0
     /// Segments requested but not yet answered, by (epoch, sequence): any left when the recording
     /// stops become gaps, so the manifest still accounts for every segment that was listed.

@@ -75,7 +75,7 @@ extension LiveCapture {
                     latestSegment = (keep, seg)
                 }
             }
-            records.append(SegmentRecord(epoch: ep, sequence: seg.sequence, uri: seg.uri, range: seg.range.map { "\($0.offset)-\($0.offset + $0.length - 1)" },
+            records.append(SegmentRecord(epoch: ep, sequence: seg.sequence, uri: seg.uri, range: seg.range?.curlRange,
                                          duration: seg.duration, discontinuity: seg.discontinuity, discontinuitySequence: seg.discontinuitySequence,
                                          programDateTime: seg.programDateTime, received: ex.finished, status: ex.status, size: ex.bodySize,
                                          sha256: sha, sm3: Hex.encode(ex.bodySM3),
@@ -101,7 +101,6 @@ extension LiveCapture {
             } catch let e as EvidenceError {
                 return playlistFailed(e.en, fatalIfFirst: true)
             }
-            playlistErrors = 0
             lastReloadAnswered = Date()
             switch parsed {
             case .master(let variants):
@@ -130,7 +129,6 @@ extension LiveCapture {
     }
 
     func playlistFailed(_ why: String, fatalIfFirst: Bool = false) -> [FetchJob] {
-        playlistErrors += 1
         if mediaURL == nil || (fatalIfFirst && records.isEmpty && lastPlaylistSHA == nil) {
             outcome = "failed"
             stopReason = why
@@ -184,13 +182,13 @@ extension LiveCapture {
                 let id = map.uri + (map.range.map { "#\($0.offset)-\($0.length)" } ?? "")
                 if fetchedAux[id] == nil {
                     fetchedAux[id] = (0, "")
-                    out.append(job(map.uri, .map(id), range: map.range.map { "\($0.offset)-\($0.offset + $0.length - 1)" }))
+                    out.append(job(map.uri, .map(id), range: map.range?.curlRange))
                 }
             }
             pendingSegments += 1
             outstanding["\(epoch):\(seg.sequence)"] = (epoch, seg.sequence)
             listedAs["\(epoch):\(seg.sequence)"] = seg.uri + (seg.range.map { "#\($0.offset)" } ?? "")
-            out.append(job(seg.uri, .segment(seg, epoch), range: seg.range.map { "\($0.offset)-\($0.offset + $0.length - 1)" }))
+            out.append(job(seg.uri, .segment(seg, epoch), range: seg.range?.curlRange))
             lastNewSegment = Date()
         }
         lastSeq = max(lastSeq ?? newest, newest)

@@ -85,7 +85,7 @@ public final class ObjectStore: @unchecked Sendable {
             close(outFD)
             if tmpLive { unlink(tmp) }
         }
-        let (size, sha, sm3) = try copyHashing(from: inFD, to: outFD, sourceName: source, tmpName: tmp,
+        let (size, sha, sm3) = try Self.copyHashing(from: inFD, to: outFD, sourceName: source, tmpName: tmp,
                                                expectedSize: Int64(st.st_size))
         let shaHex = Hex.encode(sha)
         let dest = path(forSHA256: shaHex)
@@ -107,11 +107,7 @@ public final class ObjectStore: @unchecked Sendable {
 
     /// Move a finished file (already on the store's file system) into the store, hashing it in place.
     public func adopt(path source: String, name: String) throws -> Artifact {
-        let fd = open(source, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw POSIXFile.ioError("open", source) }
-        let hashed = Result { try copyHashing(from: fd, to: nil, sourceName: source, tmpName: nil, expectedSize: -1) }
-        close(fd)
-        let (size, sha, sm3) = try hashed.get()
+        let (size, sha, sm3) = try Self.hashFile(source)
         let shaHex = Hex.encode(sha)
         let dest = path(forSHA256: shaHex)
         chmod(source, 0o444)
@@ -143,7 +139,11 @@ public final class ObjectStore: @unchecked Sendable {
 
     /// Hash an existing object again, for `verify`.
     public func rehash(sha256 hex: String) throws -> (size: Int64, sha256: [UInt8], sm3: [UInt8]) {
-        let p = path(forSHA256: hex)
+        try Self.hashFile(path(forSHA256: hex))
+    }
+
+    /// Size, SHA-256 and SM3 of a file, through the same digest path as ingestion.
+    public static func hashFile(_ p: String) throws -> (size: Int64, sha256: [UInt8], sm3: [UInt8]) {
         let fd = open(p, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw POSIXFile.ioError("open", p) }
         defer { close(fd) }
@@ -152,7 +152,7 @@ public final class ObjectStore: @unchecked Sendable {
 
     /// The single digest path: read once, SHA-256 and SM3 over the same bytes, optional copy.
     /// Large inputs hash SM3 on a second thread while this one hashes SHA-256 and writes.
-    func copyHashing(from inFD: Int32, to outFD: Int32?, sourceName: String, tmpName: String?,
+    static func copyHashing(from inFD: Int32, to outFD: Int32?, sourceName: String, tmpName: String?,
                      expectedSize: Int64) throws -> (Int64, [UInt8], [UInt8]) {
         let sha = StreamingDigest(.sha256)
         let sm3 = StreamingDigest(.sm3)
