@@ -3,28 +3,31 @@ import Hummingbird
 import NIOCore
 import SXEvidenceCore
 
-/// The node server (sxevidence(1) serve; the /tsa protocol is in sxevidence-timestamp(5)). Built as plain functions so tests can drive the router
-/// without a port; `sxevidence serve` runs it on an address.
+/// The node server (sxevidence(1) serve; protocols in sxevidence-timestamp(5) and
+/// sxevidence-consortium(5)). Built as plain functions so tests can drive the router without a
+/// port; `sxevidence serve` runs it on an address.
 public enum NodeServer {
     public struct Configuration: Sendable {
         public var host: String
         public var port: Int
         public var tsa: TimeStampAuthority?
         public var nodeID: String
+        public var consortium: ConsortiumService?
         public var maxRequestBytes = 64 * 1024
 
-        public init(host: String, port: Int, tsa: TimeStampAuthority?, nodeID: String) {
+        public init(host: String, port: Int, tsa: TimeStampAuthority?, nodeID: String, consortium: ConsortiumService? = nil) {
             self.host = host
             self.port = port
             self.tsa = tsa
             self.nodeID = nodeID
+            self.consortium = consortium
         }
     }
 
     public static func buildRouter(_ config: Configuration) -> Router<BasicRequestContext> {
         let router = Router()
         router.get("health") { _, _ -> Response in
-            let body = "{\"node\":\"\(config.nodeID)\",\"status\":\"ok\",\"tsa\":\(config.tsa != nil)}\n"
+            let body = "{\"consortium\":\(config.consortium != nil),\"node\":\"\(config.nodeID)\",\"status\":\"ok\",\"tsa\":\(config.tsa != nil)}\n"
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
         }
         router.post("tsa") { request, _ -> Response in
@@ -42,6 +45,7 @@ public enum NodeServer {
             return Response(status: .ok, headers: [.contentType: "application/timestamp-reply"],
                             body: .init(byteBuffer: ByteBuffer(bytes: reply)))
         }
+        config.consortium?.register(on: router)
         return router
     }
 

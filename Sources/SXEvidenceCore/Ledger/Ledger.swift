@@ -4,7 +4,7 @@ import Foundation
 /// signed checkpoint, in one SQLite database (WAL, synchronous=FULL). Triggers refuse UPDATE and
 /// DELETE; appends run in BEGIN IMMEDIATE transactions, so concurrent writers queue in order.
 public final class Ledger {
-    static let schemaVersion = 2
+    static let schemaVersion = 3
     let db: SQLiteDatabase
     public let nodeID: String
     public let origin: String
@@ -29,10 +29,10 @@ public final class Ledger {
         _ = try version.step()
         let v = version.int(0)
         if v == 0 && create {
-            try db.writeTransaction { try db.exec(LedgerSchema.sql + LedgerSchema.v2) }
-        } else if v == 1 {
-            // Version 2 adds the time-stamp table; nothing existing changes.
-            try db.writeTransaction { try db.exec(LedgerSchema.v2) }
+            try db.writeTransaction { try db.exec(LedgerSchema.sql + LedgerSchema.v2 + LedgerSchema.v3) }
+        } else if v == 1 || v == 2 {
+            // Version 2 adds the time-stamp table, version 3 the consortium tables; nothing existing changes.
+            try db.writeTransaction { try db.exec((v == 1 ? LedgerSchema.v2 : "") + LedgerSchema.v3) }
         } else if v != Self.schemaVersion {
             throw EvidenceError(.ioError, zh: "账本数据库版本不符（\(v)）：\(path)", en: "unexpected ledger schema version \(v): \(path)")
         }
@@ -140,7 +140,8 @@ public final class Ledger {
     /// `sign` turns the new checkpoint into a signed note; it runs inside the transaction so that
     /// no other writer can sign a different tree of the same size in between.
     @discardableResult
-    public func append(_ drafts: [EntryDraft], sign: (Checkpoint) throws -> SignedNote) throws -> ([LedgerEntry], StoredCheckpoint) {
+    public func append(_ drafts: [EntryDraft], sign: (Checkpoint) throws -> SignedNote,
+                       alsoInTransaction: (([LedgerEntry], StoredCheckpoint) throws -> Void)? = nil) throws -> ([LedgerEntry], StoredCheckpoint) {
         try db.writeTransaction {
             let start = try size()
             var frontier = try loadFrontier(size: start)
@@ -179,6 +180,7 @@ public final class Ledger {
             }
             let cp = Checkpoint(origin: origin, size: frontier.size, root: frontier.root(hasher: hasher))
             let stored = try signAndStore(cp, sign: sign)
+            try alsoInTransaction?(out, stored)
             return (out, stored)
         }
     }
@@ -311,5 +313,39 @@ enum LedgerSchema {
     CREATE TRIGGER timestamps_no_update BEFORE UPDATE ON timestamps BEGIN SELECT RAISE(ABORT, 'sxevidence ledger is append-only'); END;
     CREATE TRIGGER timestamps_no_delete BEFORE DELETE ON timestamps BEGIN SELECT RAISE(ABORT, 'sxevidence ledger is append-only'); END;
     PRAGMA user_version = 2;
+    """
+
+    /// Consortium state (sxevidence-consortium(5)): cosignatures this node made as a witness, those it
+    /// received for its own checkpoints, alerts (fork proofs), and the digests of objects received.
+    static let v3 = """
+    CREATE TABLE cosigned(
+      id INTEGER PRIMARY KEY,
+      origin TEXT NOT NULL,
+      size INTEGER NOT NULL,
+      root BLOB NOT NULL,
+      note TEXT NOT NULL,
+      anchor_idx INTEGER,
+      created TEXT NOT NULL,
+      UNIQUE(origin, size));
+    CREATE TABLE cosignatures(
+      id INTEGER PRIMARY KEY,
+      size INTEGER NOT NULL,
+      witness TEXT NOT NULL,
+      line TEXT NOT NULL,
+      created TEXT NOT NULL,
+      UNIQUE(size, line));
+    CREATE TABLE alerts(
+      id INTEGER PRIMARY KEY,
+      node TEXT NOT NULL,
+      kind TEXT NOT NULL,
+      detail TEXT NOT NULL,
+      proof TEXT,
+      created TEXT NOT NULL);
+    CREATE TABLE object_digests(sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL, sm3 TEXT NOT NULL) WITHOUT ROWID;
+    \(["cosigned", "cosignatures", "alerts", "object_digests"].map { t in """
+    CREATE TRIGGER \(t)_no_update BEFORE UPDATE ON \(t) BEGIN SELECT RAISE(ABORT, 'sxevidence ledger is append-only'); END;
+    CREATE TRIGGER \(t)_no_delete BEFORE DELETE ON \(t) BEGIN SELECT RAISE(ABORT, 'sxevidence ledger is append-only'); END;
+    """ }.joined(separator: "\n"))
+    PRAGMA user_version = 3;
     """
 }

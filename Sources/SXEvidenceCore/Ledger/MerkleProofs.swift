@@ -103,6 +103,41 @@ public enum MerkleVerifier {
         return sn == 0 && r == root
     }
 
+    /// The two roots a consistency proof commits to (RFC 9162 §2.1.4.2, run forward). `path` is the
+    /// proof with, when `size1` is a power of two, the prover's own root at `size1` put first (the
+    /// standard proof leaves it out). Used for proofs of misbehaviour: a path that rebuilds a signed
+    /// newer root but a different older root shows that the two signed trees cannot both be honest.
+    public static func consistencyRoots(size1: Int64, size2: Int64, path: [[UInt8]]) -> (old: [UInt8], new: [UInt8])? {
+        guard size1 > 0, size1 < size2, !path.isEmpty, path.allSatisfy({ $0.count == 32 }) else { return nil }
+        var fn = size1 - 1
+        var sn = size2 - 1
+        while fn & 1 == 1 {
+            fn >>= 1
+            sn >>= 1
+        }
+        let h = MerkleHasher()
+        var fr = path[0]
+        var sr = path[0]
+        for c in path.dropFirst() {
+            if sn == 0 { return nil }
+            if fn & 1 == 1 || fn == sn {
+                fr = h.node(c, fr)
+                sr = h.node(c, sr)
+                if fn & 1 == 0 {
+                    repeat {
+                        fn >>= 1
+                        sn >>= 1
+                    } while fn & 1 == 0 && fn != 0
+                }
+            } else {
+                sr = h.node(sr, c)
+            }
+            fn >>= 1
+            sn >>= 1
+        }
+        return sn == 0 ? (fr, sr) : nil
+    }
+
     public static func verifyConsistency(size1: Int64, size2: Int64, root1: [UInt8], root2: [UInt8],
                                          proof: [[UInt8]]) -> Bool {
         guard size1 > 0, size1 <= size2 else { return false }

@@ -48,7 +48,7 @@ public final class NodeHome {
 
     /// Create a new home. Everything is built in a sibling folder and renamed into place, so a failed
     /// init leaves nothing behind; an existing non-empty home is never touched.
-    public static func create(at rawPath: String, config: NodeConfig) throws -> NodeHome {
+    public static func create(at rawPath: String, config: NodeConfig, keys given: (Ed25519Key, SM2Key)? = nil) throws -> NodeHome {
         var path = rawPath
         while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
         try NodeConfig.validateNodeID(config.nodeID)
@@ -68,8 +68,8 @@ public final class NodeHome {
             try POSIXFile.mkdirs(staging + "/keys", mode: 0o700)
             try POSIXFile.mkdirs(staging + "/objects/sha256")
             try POSIXFile.mkdirs(staging + "/objects/tmp")
-            let ed = try Ed25519Key.generate()
-            let sm2 = try SM2Key.generate()
+            let ed = try given?.0 ?? Ed25519Key.generate()
+            let sm2 = try given?.1 ?? SM2Key.generate()
             try POSIXFile.writeAtomically(staging + "/keys/ed25519.pem", Array(try ed.privatePEM().utf8), mode: 0o600)
             try POSIXFile.writeAtomically(staging + "/keys/sm2.pem", Array(try sm2.privatePEM().utf8), mode: 0o600)
             try POSIXFile.writeAtomically(staging + "/keys/ed25519.pub.pem", Array(try ed.publicPEM().utf8))
@@ -96,6 +96,15 @@ public final class NodeHome {
         var cfg = config
         cfg.tsa = (cfg.tsa ?? []).filter { $0.url != url } + [NodeConfig.TSAEntry(url: url, ca: name, sm3: sm3 ? true : nil)]
         try POSIXFile.writeAtomically(path + "/node.json", try cfg.encoded())
+    }
+
+    /// Private keys from a backup folder (ed25519.pem and sm2.pem, as in keys/).
+    public static func readKeys(from dir: String) throws -> (Ed25519Key, SM2Key) {
+        for f in ["ed25519.pem", "sm2.pem"] where !POSIXFile.exists(dir + "/" + f) {
+            throw EvidenceError(.notFound, zh: "密钥目录 \(dir) 缺少 \(f)", en: "key folder \(dir) has no \(f)")
+        }
+        return (try Ed25519Key.fromPEM(try POSIXFile.readText(dir + "/ed25519.pem")),
+                try SM2Key.fromPEM(try POSIXFile.readText(dir + "/sm2.pem")))
     }
 
     public func loadKeys() throws -> NodeKeys {

@@ -9,6 +9,8 @@ public struct EvidenceError: Error, CustomStringConvertible, Sendable {
         case ioError          // disk full, read-only store, unreadable or corrupt database
         case verification     // something does not verify
         case internalError    // self-test failure, library misbehaviour
+        case unavailable      // a peer node could not be reached or broke off (try again later)
+        case denied           // a peer refused our request (not a member, bad signature)
 
         /// Exit status documented in sxevidence(1), EXIT STATUS.
         public var exitStatus: Int32 {
@@ -20,6 +22,8 @@ public struct EvidenceError: Error, CustomStringConvertible, Sendable {
             case .internalError: return 70
             case .exists: return 73
             case .ioError: return 74
+            case .unavailable: return 75
+            case .denied: return 77
             }
         }
     }

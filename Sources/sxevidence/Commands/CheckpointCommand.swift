@@ -17,11 +17,14 @@ struct CheckpointCommand: ParsableCommand {
         try c.run {
             let home = try NodeHome.open(global.homePath)
             let cp = try checkpointAt(home, size)
+            // With the cosignatures the city returned for it, when there are any (still a valid signed note).
+            let note = try home.ledger.cosignedNote(cp)
             if c.json {
                 c.emit(["size": cp.size, "root": Base64.encode(cp.root), "root_hex": Hex.encode(cp.root),
-                        "origin": home.config.origin, "created": cp.created, "note": cp.note])
+                        "origin": home.config.origin, "created": cp.created, "note": note,
+                        "cosignatures": try home.ledger.cosignatureLines(size: cp.size)])
             } else {
-                c.out(cp.note, terminator: "")
+                c.out(note, terminator: "")
             }
         }
     }

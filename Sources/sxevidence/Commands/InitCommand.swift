@@ -20,6 +20,9 @@ struct InitCommand: ParsableCommand {
     @Option(help: "Log origin / key name (default: sxevidence.shaoxing/NODE-ID).")
     var origin: String?
 
+    @Option(help: "Use the private keys in this folder (ed25519.pem, sm2.pem: a key backup) instead of new ones. 使用备份密钥。")
+    var keys: String?
+
     func run() throws {
         let c = global.console()
         try c.run {
@@ -30,7 +33,7 @@ struct InitCommand: ParsableCommand {
             try NodeConfig.validateNodeID(nodeID)
             let cfg = NodeConfig(nodeID: nodeID, name: name, role: r,
                                  origin: origin ?? NodeConfig.defaultOrigin(nodeID: nodeID), created: UTCTime.now())
-            let home = try NodeHome.create(at: global.homePath, config: cfg)
+            let home = try NodeHome.create(at: global.homePath, config: cfg, keys: try keys.map(NodeHome.readKeys))
             let v = try home.verifiers()
             if c.json {
                 c.emit(["home": home.path, "node_id": cfg.nodeID, "name": cfg.name, "role": cfg.role.rawValue,

@@ -18,7 +18,7 @@ struct KeyCommand: ParsableCommand {
             let edPEM = try POSIXFile.readText(home.keysDir + "/ed25519.pub.pem")
             let smPEM = try POSIXFile.readText(home.keysDir + "/sm2.pub.pem")
             if c.json {
-                c.emit(["node_id": home.config.nodeID, "origin": home.config.origin,
+                c.emit(["node_id": home.config.nodeID, "origin": home.config.origin, "name": home.config.name, "role": home.config.role.rawValue,
                         "ed25519": ["vkey": ed.vkey, "key_id": NoteKeyID.hex(ed.keyID), "public_key_hex": Hex.encode(ed.publicKey), "pem": edPEM],
                         "sm2": ["vkey": sm2.vkey, "key_id": NoteKeyID.hex(sm2.keyID), "public_point_hex": Hex.encode(sm2.publicPoint), "pem": smPEM,
                                 "distinguishing_id": "1234567812345678"]])

@@ -6,7 +6,7 @@ import SXEvidenceServer
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the node server (health, RFC 3161 TSA). 运行节点服务。",
+        abstract: "Run the node server: consortium sync and witness API, RFC 3161 TSA, health. 运行节点服务。",
         discussion: "Stops cleanly on SIGTERM or SIGINT.")
 
     @OptionGroup var global: GlobalOptions
@@ -27,7 +27,9 @@ struct ServeCommand: AsyncParsableCommand {
                                              keyPEM: try POSIXFile.readText(home.path + "/tsa/tsa.key"),
                                              policy: try POSIXFile.readText(home.path + "/tsa/policy").trimmingCharacters(in: .whitespacesAndNewlines))
             }
-            config = NodeServer.Configuration(host: String(parts[0]), port: port, tsa: tsa, nodeID: home.config.nodeID)
+            // The consortium API is served once the node holds a policy (or could receive one).
+            let service = ConsortiumService(home: home, keys: try home.loadKeys())
+            config = NodeServer.Configuration(host: String(parts[0]), port: port, tsa: tsa, nodeID: home.config.nodeID, consortium: service)
         }
         c.warn("节点服务监听 \(listen)", "node server listening on \(listen)")
         try await NodeServer.buildApplication(config!).runService()

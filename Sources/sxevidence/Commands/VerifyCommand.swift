@@ -13,10 +13,14 @@ struct VerifyCommand: ParsableCommand {
     @Flag(name: .customLong("no-objects"), help: "Skip re-hashing the stored files. 不重算证据文件哈希。")
     var noObjects = false
 
+    @Flag(help: "On the city: check every member replica, anchor and cosignature, per node. 校验联盟副本与锚定。")
+    var consortium = false
+
     func run() throws {
         let c = global.console()
         try c.run {
             let home = try NodeHome.open(global.homePath)
+            if consortium { return try verifyConsortium(home, c) }
             var v = LedgerVerifier(home: home)
             v.checkObjects = !noObjects
             let report = try v.run { phase, done, total in
@@ -44,5 +48,33 @@ struct VerifyCommand: ParsableCommand {
             }
             if !report.ok { throw ExitCode(EvidenceError.Code.verification.exitStatus) }
         }
+    }
+
+    func verifyConsortium(_ home: NodeHome, _ c: Console) throws {
+        let node = ConsortiumNode(home: home, keys: nil)
+        let reports = try ConsortiumVerifier(node: node).run { what, done, total in c.progress("\(what) \(done)/\(total)") }
+        c.endProgress()
+        let ok = reports.allSatisfy(\.ok)
+        if c.json {
+            c.emit(["ok": ok, "nodes": reports.map { r -> [String: Any] in
+                ["node": r.node, "name": r.name, "ok": r.ok, "replicated": r.replicated, "size": r.size, "anchors": r.anchors,
+                 "latest_anchored": r.latestAnchored, "alerts": r.alerts, "problems": r.problems,
+                 "failures": (r.ledger?.failures ?? []).map { $0.message(c.lang) },
+                 "checks": (r.ledger?.checks ?? []).map { ["name": $0.name, "ok": $0.ok, "count": $0.count, "detail": $0.detail] }]
+            }])
+        } else {
+            for r in reports {
+                if !r.replicated && r.problems.isEmpty {
+                    c.say("- \(r.node) \(r.name)：尚无副本（未同步过）", "- \(r.node) \(r.name): no replica yet (never synced)")
+                    continue
+                }
+                let summary = (r.ledger?.checks ?? []).map { "\($0.ok ? "✓" : "✗")\($0.name) \($0.count)" }.joined(separator: "  ")
+                c.out("\(r.ok ? "✓" : "✗") \(r.node) \(r.name): \(r.size) \(c.t("条", "entries")), \(r.anchors) \(c.t("个锚定", "anchors"))\(r.alerts > 0 ? ", \(r.alerts) " + c.t("个告警", "alerts") : "")  [\(summary)]")
+                for f in r.ledger?.failures ?? [] { c.out("    ✗ \(f.message(c.lang))") }
+                for p in r.problems { c.out("    ✗ \(p)") }
+            }
+            c.say(ok ? "结论：联盟副本全部通过" : "结论：未通过", ok ? "verdict: OK, every replica and anchor verifies" : "verdict: FAILED")
+        }
+        if !ok { throw ExitCode(EvidenceError.Code.verification.exitStatus) }
     }
 }

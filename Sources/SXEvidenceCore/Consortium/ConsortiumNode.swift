@@ -1,0 +1,224 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One node's consortium side, shared by the server, `sync`, `restore` and `verify --consortium`:
+/// the replicas it keeps of other members' ledgers (`replicas/<node>/ledger.db`, objects in the
+/// node's own store), witnessing (cosign and anchor), and alerts. Not thread-safe: callers serialize.
+public final class ConsortiumNode {
+    public let home: NodeHome
+    let keys: NodeKeys?
+    private var replicas: [String: Ledger] = [:]
+
+    /// `keys` are needed to cosign and anchor (the city, or any node that witnesses).
+    public init(home: NodeHome, keys: NodeKeys?) {
+        self.home = home
+        self.keys = keys
+    }
+
+    public func policy() throws -> ConsortiumPolicy { try home.requirePolicy() }
+
+    public func replicaPath(_ node: String) -> String { home.path + "/replicas/\(node)/ledger.db" }
+
+    public func hasReplica(_ node: String) -> Bool { POSIXFile.exists(replicaPath(node)) }
+
+    public func replica(for m: ConsortiumPolicy.Member) throws -> Ledger {
+        if let r = replicas[m.nodeID] { return r }
+        let path = replicaPath(m.nodeID)
+        try POSIXFile.mkdirs(POSIXFile.parent(path), mode: 0o700)
+        let r = try Ledger(path: path, nodeID: m.nodeID, origin: m.origin, create: !POSIXFile.exists(path))
+        replicas[m.nodeID] = r
+        return r
+    }
+
+    // MARK: objects
+
+    /// Check an artifact against the store: present objects must have the recorded size and SM3
+    /// (SHA-256 is their name); absent ones are allowed (left at the sender) and counted.
+    func checkArtifact(_ a: Artifact, absent: inout Int) throws {
+        let path = home.store.path(forSHA256: a.sha256)
+        guard POSIXFile.exists(path) else { absent += 1; return }
+        var digest = try home.ledger.objectDigest(sha256: a.sha256)
+        if digest == nil {
+            let h = try ObjectStore.hashFile(path)
+            guard Hex.encode(h.sha256) == a.sha256 else {
+                throw EvidenceError(.verification, zh: "证据库对象 \(a.sha256) 已损坏", en: "stored object \(a.sha256) is damaged")
+            }
+            digest = (h.size, Hex.encode(h.sm3))
+            try home.ledger.recordObjectDigests([(a.sha256, h.size, Hex.encode(h.sm3))])
+        }
+        guard digest!.size == a.size, digest!.sm3 == a.sm3 else {
+            throw EvidenceError(.verification, zh: "对象 \(a.sha256) 的大小或 SM3 与条目记载不符（\(a.name)）",
+                                en: "object \(a.sha256) does not match the entry's size or SM3 (\(a.name))")
+        }
+    }
+
+    /// Take a received file (in the store's tmp folder) into the store if its SHA-256 is `expected`.
+    public func receiveObject(tmpPath: String, expectedSHA256: String) throws {
+        defer { unlink(tmpPath) }
+        let h = try ObjectStore.hashFile(tmpPath)
+        guard Hex.encode(h.sha256) == expectedSHA256 else {
+            throw EvidenceError(.verification, zh: "对象内容的 SHA-256 与 \(expectedSHA256) 不符", en: "object content does not hash to \(expectedSHA256)")
+        }
+        let dest = home.store.path(forSHA256: expectedSHA256)
+        if !ObjectStore.intact(dest, size: h.size) {
+            chmod(tmpPath, 0o444)
+            try POSIXFile.mkdirs(POSIXFile.parent(dest))
+            guard rename(tmpPath, dest) == 0 else { throw POSIXFile.ioError("rename", dest) }
+        }
+        try home.ledger.recordObjectDigests([(expectedSHA256, h.size, Hex.encode(h.sm3))])
+    }
+
+    public func temporaryObjectPath() -> String { home.store.nextTemporaryName() }
+
+    /// Which of these SHA-256 digests the store lacks.
+    public func missingObjects(_ digests: [String]) -> [String] {
+        digests.filter { !POSIXFile.exists(home.store.path(forSHA256: $0)) }
+    }
+
+    // MARK: receiving
+
+    public struct Received: Sendable {
+        public var node: String
+        public var added: Int
+        public var size: Int64
+        public var absentObjects: Int
+        public var cosignature: [String]     // signature lines for the checkpoint now held
+    }
+
+    /// Apply a member's batch to its replica, then cosign and anchor the new checkpoint.
+    /// A fork is recorded as an alert (with its proof) and rethrown.
+    public func receive(_ batch: EntryBatch) throws -> Received {
+        let p = try policy()
+        guard let m = p.member(batch.node), m.nodeID != home.config.nodeID else {
+            throw EvidenceError(.denied, zh: "节点 \(batch.node) 不是联盟中的其他成员", en: "node \(batch.node) is not another member of the consortium")
+        }
+        try home.store.sync()
+        let replica = try replica(for: m)
+        var absent = 0
+        let outcome: ApplyOutcome
+        do {
+            outcome = try replica.applyBatch(batch, verifiers: try m.noteVerifiers(), detectedBy: home.config.nodeID) { a in
+                try checkArtifact(a, absent: &absent)
+            }
+        } catch let f as ForkDetected {
+            try raiseFork(f.proof, member: m)
+            throw f
+        }
+        let lines = try cosignAndAnchor(member: m, replica: replica)
+        return Received(node: m.nodeID, added: outcome.added, size: outcome.checkpoint.size, absentObjects: absent, cosignature: lines)
+    }
+
+    public func raiseFork(_ proof: ForkProof, member m: ConsortiumPolicy.Member) throws {
+        let detail = "checkpoints of \(m.origin) are inconsistent (first vs second in the proof)"
+        try home.ledger.recordAlert(node: m.nodeID, kind: "fork", detail: detail, proof: String(decoding: proof.json, as: UTF8.self))
+        FileHandle.standardError.write(Data("sxevidence: ALERT fork by node \(m.nodeID) (\(m.origin)); proof stored, see `consortium alerts`\n".utf8))
+    }
+
+    /// Cosign the replica's latest checkpoint (when this node is a cosigner) and append an anchor
+    /// entry holding the cosigned note to this node's own ledger, once per checkpoint.
+    /// Returns the cosignature lines (empty when this node does not cosign).
+    @discardableResult
+    public func cosignAndAnchor(member m: ConsortiumPolicy.Member, replica: Ledger) throws -> [String] {
+        guard let keys, try policy().cosigners.contains(home.config.nodeID) else { return [] }
+        guard let cp = try replica.checkpoint(), cp.size > 0 else { return [] }
+        if let done = try home.ledger.cosigned(origin: m.origin, size: cp.size) {
+            return try Self.cosignatureLines(done.note, witness: keys.name)
+        }
+        // Anything cosigned earlier (through add-checkpoint) that the replica now covers must agree.
+        if let w = try home.ledger.cosigned(origin: m.origin), w.size <= cp.size, w.size > 0 {
+            let r = try replica.root(size: w.size)
+            if r != w.root {
+                let path = (w.size & (w.size - 1) == 0 ? [r] : []) + (w.size < cp.size ? try replica.consistencyProof(from: w.size, to: cp.size) : [])
+                let proof = ForkProof(node: m.nodeID, origin: m.origin, first: try Self.stripCosignatures(w.note, witness: keys.name),
+                                      second: cp.note, path: path, detectedBy: home.config.nodeID)
+                try raiseFork(proof, member: m)
+                throw ForkDetected(proof: proof)
+            }
+        }
+        return try cosign(note: cp.note, checkpoint: try Checkpoint.parse(text: try SignedNote.parse(cp.note).text), member: m)
+    }
+
+    /// Cosign a verified checkpoint and anchor it in one transaction of our own ledger.
+    func cosign(note: String, checkpoint cp: Checkpoint, member m: ConsortiumPolicy.Member) throws -> [String] {
+        guard let keys else { return [] }
+        let parsed = try SignedNote.parse(note)
+        let now = UInt64(Date().timeIntervalSince1970)
+        let sigs = try Cosignature.sign(checkpointText: parsed.text, witness: keys, time: now)
+        let cosignedNote = note + sigs.map(\.line).joined()
+        let draft = EntryDraft(kind: "anchor", caseID: "", officer: home.config.nodeID, method: "consortium-anchor",
+                               note: cosignedNote, artifacts: [])
+        try home.ledger.append([draft], sign: keys.sign) { entries, _ in
+            try self.home.ledger.insertCosigned(origin: m.origin, size: cp.size, root: cp.root, note: cosignedNote,
+                                                anchorIndex: entries[0].index)
+        }
+        return sigs.map(\.line)
+    }
+
+    static func cosignatureLines(_ note: String, witness: String) throws -> [String] {
+        try SignedNote.parse(note).signatures.filter { $0.name == witness }.map(\.line)
+    }
+
+    static func stripCosignatures(_ note: String, witness: String) throws -> String {
+        let n = try SignedNote.parse(note)
+        return SignedNote(text: n.text, signatures: n.signatures.filter { $0.name != witness }).serialized
+    }
+
+    // MARK: tlog-witness add-checkpoint
+
+    public enum WitnessAnswer: Sendable {
+        case ok([String])
+        case status(Int, String, contentType: String)
+    }
+
+    /// c2sp.org/tlog-witness add-checkpoint, for members' origins.
+    public func addCheckpoint(body: [UInt8]) -> WitnessAnswer {
+        do {
+            guard let keys else { return .status(404, "this node does not witness\n", contentType: "text/plain") }
+            let text = String(decoding: body, as: UTF8.self)
+            guard let sep = text.range(of: "\n\n") else { return .status(400, "malformed request\n", contentType: "text/plain") }
+            let head = text[..<sep.lowerBound].split(separator: "\n", omittingEmptySubsequences: false)
+            guard let first = head.first, first.hasPrefix("old "), let old = Int64(first.dropFirst(4)), old >= 0,
+                  String(old) == first.dropFirst(4), head.count - 1 <= 63 else {
+                return .status(400, "malformed old size line\n", contentType: "text/plain")
+            }
+            var proof: [[UInt8]] = []
+            for l in head.dropFirst() {
+                guard let h = Base64.decode(String(l)), h.count == 32 else { return .status(400, "malformed proof line\n", contentType: "text/plain") }
+                proof.append(h)
+            }
+            let noteText = String(text[sep.upperBound...])
+            guard let note = try? SignedNote.parse(noteText), let cp = try? Checkpoint.parse(text: note.text) else {
+                return .status(400, "malformed checkpoint\n", contentType: "text/plain")
+            }
+            let p = try policy()
+            guard let m = p.member(origin: cp.origin), m.nodeID != home.config.nodeID else {
+                return .status(404, "unknown origin\n", contentType: "text/plain")
+            }
+            let results = note.check(with: try m.noteVerifiers())
+            guard !results.isEmpty, results.allSatisfy(\.ok) else { return .status(403, "no valid signature from the log key\n", contentType: "text/plain") }
+            guard old <= cp.size else { return .status(400, "old size exceeds checkpoint size\n", contentType: "text/plain") }
+            let latest = try home.ledger.cosigned(origin: cp.origin)
+            let held = latest?.size ?? 0
+            guard old == held else { return .status(409, "\(held)\n", contentType: "text/x.tlog.size") }
+            if cp.size == 0 && cp.root != MerkleHasher.emptyRoot { return .status(422, "bad empty root\n", contentType: "text/plain") }
+            if old == 0 {
+                guard proof.isEmpty else { return .status(422, "proof must be empty for old size 0\n", contentType: "text/plain") }
+            } else if old == cp.size {
+                guard latest!.root == cp.root else {
+                    let proofDoc = ForkProof(node: m.nodeID, origin: m.origin, first: try Self.stripCosignatures(latest!.note, witness: keys.name),
+                                             second: noteText, path: [], detectedBy: home.config.nodeID)
+                    try raiseFork(proofDoc, member: m)
+                    return .status(422, "same size, different root\n", contentType: "text/plain")
+                }
+                return .ok(try Self.cosignatureLines(latest!.note, witness: keys.name))
+            } else if !MerkleVerifier.verifyConsistency(size1: old, size2: cp.size, root1: latest!.root, root2: cp.root, proof: proof) {
+                return .status(422, "consistency proof does not verify\n", contentType: "text/plain")
+            }
+            return .ok(try cosign(note: noteText, checkpoint: cp, member: m))
+        } catch {
+            return .status(500, "\(error)\n", contentType: "text/plain")
+        }
+    }
+}

@@ -1,0 +1,306 @@
+import Foundation
+
+/// What applying a batch did.
+public enum ApplyOutcome: Sendable {
+    case applied(added: Int, checkpoint: Ledger.StoredCheckpoint)
+    case unchanged(Ledger.StoredCheckpoint)
+
+    public var checkpoint: Ledger.StoredCheckpoint {
+        switch self { case .applied(_, let c), .unchanged(let c): return c }
+    }
+    public var added: Int { if case .applied(let n, _) = self { return n } else { return 0 } }
+}
+
+/// The sender's `old` is not the size we hold: ask again (tlog-witness's 409 with the size).
+public struct StaleOldSize: Error, Sendable { public let held: Int64 }
+
+/// A checkpoint that cannot be on the same append-only log as one already held.
+public struct ForkDetected: Error, Sendable { public let proof: ForkProof }
+
+extension Ledger {
+    /// Apply another node's batch to this ledger (a replica of that node, or a node restoring itself),
+    /// after checking everything in one transaction (sxevidence-consortium(5), RECEIVING):
+    /// the checkpoint's signatures (every key in `verifiers`) and origin; consistency with the latest
+    /// checkpoint held; each entry's canonical bytes, index, ID, node and chain link; each artifact
+    /// through `artifact`; and that the entries rebuild the signed root. Nothing is stored unless
+    /// all of it holds.
+    public func applyBatch(_ b: EntryBatch, verifiers: [NoteVerifier], detectedBy: String,
+                           artifact: (Artifact) throws -> Void) throws -> ApplyOutcome {
+        let note = try SignedNote.parse(b.checkpointNote)
+        let sigs = note.check(with: verifiers)
+        guard sigs.count == verifiers.count, sigs.allSatisfy(\.ok) else {
+            throw EvidenceError(.verification, zh: "检查点缺少节点 \(nodeID) 的有效签名（Ed25519 与 SM2）",
+                                en: "checkpoint lacks valid signatures by node \(nodeID) (Ed25519 and SM2)")
+        }
+        let cp = try Checkpoint.parse(text: note.text)
+        guard cp.origin == origin else {
+            throw EvidenceError(.verification, zh: "检查点来源名 \(cp.origin) 不是 \(origin)", en: "checkpoint origin \(cp.origin) is not \(origin)")
+        }
+        guard b.node == nodeID, cp.size == b.end, b.start <= b.old || b.bodies.isEmpty else {
+            throw EvidenceError(.dataError, zh: "批次与检查点大小不符", en: "batch range does not match its checkpoint")
+        }
+        return try db.writeTransaction {
+            let held = try checkpoint()
+            let m = held?.size ?? 0
+            let rA = held?.root ?? MerkleHasher.emptyRoot
+            let n = cp.size
+            if n == m {
+                if rA == cp.root, let held { return .unchanged(held) }
+                if n == 0 { return try .applied(added: 0, checkpoint: storeCheckpoint(cp, note: b.checkpointNote)) }
+                throw ForkDetected(proof: ForkProof(node: nodeID, origin: origin, first: held!.note, second: b.checkpointNote,
+                                                    path: [], detectedBy: detectedBy))
+            }
+            if n < m {
+                let r = try proofs.root(size: n)
+                if r == cp.root, let held { return .unchanged(held) }
+                let path = (n & (n - 1) == 0 ? [r] : []) + (try proofs.consistencyProof(from: n, to: m))
+                throw ForkDetected(proof: ForkProof(node: nodeID, origin: origin, first: b.checkpointNote, second: held!.note,
+                                                    path: path, detectedBy: detectedBy))
+            }
+            if m > 0 {
+                guard b.old == m else { throw StaleOldSize(held: m) }
+                if !MerkleVerifier.verifyConsistency(size1: m, size2: n, root1: rA, root2: cp.root, proof: b.proof) {
+                    let path = (m & (m - 1) == 0 ? [b.oldRoot] : []) + b.proof
+                    if let roots = MerkleVerifier.consistencyRoots(size1: m, size2: n, path: path), roots.new == cp.root, roots.old != rA {
+                        throw ForkDetected(proof: ForkProof(node: nodeID, origin: origin, first: held!.note, second: b.checkpointNote,
+                                                            path: path, detectedBy: detectedBy))
+                    }
+                    throw EvidenceError(.verification, zh: "一致性证明（\(m) → \(n)）不成立", en: "consistency proof \(m) -> \(n) does not verify")
+                }
+            }
+            guard b.start <= m, try size() == m else {
+                throw EvidenceError(.dataError, zh: "批次起点 \(b.start) 超出已有的 \(m) 条", en: "batch starts at \(b.start), beyond the \(m) entries held")
+            }
+            // Entries already held (a resumed transfer) must be the same bytes.
+            for i in b.start..<m {
+                guard try leafHash(index: i) == hasher.leaf(b.bodies[Int(i - b.start)]) else {
+                    throw EvidenceError(.verification, zh: "第 \(i) 条与已有副本不同", en: "entry \(i) differs from the copy held")
+                }
+            }
+            var frontier = try loadFrontier(size: m)
+            var prev = m == 0 ? LedgerEntry.zeroHash : try leafHash(index: m - 1)
+            let insEntry = try db.statement("INSERT INTO entries(\(Self.entryColumns)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")
+            let insArtifact = try db.statement("INSERT INTO artifacts(entry_idx, pos, name, size, sha256, sm3) VALUES (?,?,?,?,?,?)")
+            let insNode = try db.statement("INSERT INTO tree(id, hash) VALUES (?, ?)")
+            for idx in m..<n {
+                let body = b.bodies[Int(idx - b.start)]
+                let e = try Self.parseEntry(body, leaf: hasher.leaf(body))
+                func bad(_ f: String, _ exp: String, _ found: String) -> EvidenceError {
+                    EvidenceError(.verification, zh: "第 \(idx) 条的 \(f) 不对：应为 \(exp)，实为 \(found)",
+                                  en: "entry \(idx): \(f) should be \(exp), found \(found)")
+                }
+                guard e.recomputedBody == body else { throw bad("canonical bytes", "RFC 8785", "other bytes") }
+                guard e.index == idx else { throw bad("index", "\(idx)", "\(e.index)") }
+                guard e.node == nodeID else { throw bad("node", nodeID, e.node) }
+                let id = LedgerEntry.evidenceID(node: nodeID, index: idx)
+                guard e.evidenceID == id else { throw bad("id", id, e.evidenceID) }
+                guard e.prevHash == prev else { throw bad("prev", Hex.encode(prev), Hex.encode(e.prevHash)) }
+                for a in e.artifacts { try artifact(a) }
+                insEntry.reset()
+                insEntry.bind(1, idx).bind(2, e.evidenceID).bind(3, e.kind).bind(4, e.time).bind(5, e.node).bind(6, e.caseID)
+                    .bind(7, e.officer).bind(8, e.method).bind(9, e.note).bind(10, e.prevHash).bind(11, e.leafHash).bind(12, body)
+                try insEntry.run()
+                for (pos, a) in e.artifacts.enumerated() {
+                    insArtifact.reset()
+                    insArtifact.bind(1, idx).bind(2, Int64(pos)).bind(3, a.name).bind(4, a.size).bind(5, a.sha256).bind(6, a.sm3)
+                    try insArtifact.run()
+                }
+                try frontier.append(e.leafHash, hasher: hasher) { level, index, hash in
+                    insNode.reset()
+                    insNode.bind(1, TreeNodeID.make(level: level, index: index)).bind(2, hash)
+                    try insNode.run()
+                }
+                prev = e.leafHash
+            }
+            guard frontier.root(hasher: hasher) == cp.root else {
+                throw EvidenceError(.verification, zh: "这些条目重建的根与签名检查点（\(n)）不符",
+                                    en: "the entries do not rebuild the signed checkpoint root at size \(n)")
+            }
+            return .applied(added: Int(n - m), checkpoint: try storeCheckpoint(cp, note: b.checkpointNote))
+        }
+    }
+
+    private func storeCheckpoint(_ cp: Checkpoint, note: String) throws -> StoredCheckpoint {
+        let created = UTCTime.now()
+        let s = try db.statement("INSERT INTO checkpoints(size, root, note, created) VALUES (?,?,?,?)")
+        s.bind(1, cp.size).bind(2, cp.root).bind(3, note).bind(4, created)
+        try s.run()
+        return StoredCheckpoint(size: cp.size, root: cp.root, note: note, created: created)
+    }
+
+    /// Decode an entry's canonical bytes into its fields (the caller re-encodes and compares).
+    public static func parseEntry(_ body: [UInt8], leaf: [UInt8]) throws -> LedgerEntry {
+        let bad = EvidenceError(.verification, zh: "条目不是有效的 JSON 对象", en: "entry is not a valid JSON object")
+        guard let o = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else { throw bad }
+        func s(_ k: String) throws -> String { guard let v = o[k] as? String else { throw bad }; return v }
+        guard (o["format"] as? String) == LedgerEntry.format, let idx = (o["index"] as? NSNumber)?.int64Value,
+              let arts = o["artifacts"] as? [[String: Any]], let prev = Hex.decode(try s("prev")), prev.count == 32 else { throw bad }
+        var artifacts: [Artifact] = []
+        for a in arts {
+            guard let name = a["name"] as? String, let size = (a["size"] as? NSNumber)?.int64Value,
+                  let sha = a["sha256"] as? String, let sm3 = a["sm3"] as? String else { throw bad }
+            artifacts.append(Artifact(name: name, size: size, sha256: sha, sm3: sm3))
+        }
+        var note: String?
+        if let n = o["note"] { guard let n = n as? String else { throw bad }; note = n }
+        return LedgerEntry(index: idx, evidenceID: try s("id"), kind: try s("kind"), time: try s("time"), node: try s("node"),
+                           caseID: try s("case"), officer: try s("officer"), method: try s("method"), note: note,
+                           artifacts: artifacts, prevHash: prev, leafHash: leaf, body: body)
+    }
+
+    /// The next batch to send to a peer that holds `old` entries: from `old` to the largest checkpoint
+    /// at most `max` entries further (or the next checkpoint when none is that close); nil when the
+    /// peer is up to date.
+    public func batch(old: Int64, max: Int64) throws -> EntryBatch? {
+        try db.readTransaction {
+            let total = try size()
+            guard old < total else { return nil }
+            var s = try db.statement("SELECT size, note FROM checkpoints WHERE size > ? AND size <= ? ORDER BY size DESC LIMIT 1")
+            s.bind(1, old).bind(2, old + max)
+            var end: Int64
+            var note: String
+            if try s.step() {
+                end = s.int(0); note = s.text(1) ?? ""
+            } else {
+                s = try db.statement("SELECT size, note FROM checkpoints WHERE size > ? ORDER BY size LIMIT 1")
+                s.bind(1, old)
+                guard try s.step() else { return nil }
+                end = s.int(0); note = s.text(1) ?? ""
+            }
+            let q = try db.statement("SELECT body FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx")
+            q.bind(1, old).bind(2, end)
+            var bodies: [[UInt8]] = []
+            bodies.reserveCapacity(Int(end - old))
+            while try q.step() { bodies.append(q.blob(0)) }
+            let proof = old == 0 ? [] : try proofs.consistencyProof(from: old, to: end)
+            let oldRoot = try proofs.root(size: old)
+            return EntryBatch(node: nodeID, start: old, bodies: bodies, old: old, oldRoot: oldRoot, proof: proof, checkpointNote: note)
+        }
+    }
+
+    /// Artifacts of entries [from, to).
+    public func artifacts(from: Int64, to: Int64) throws -> [Artifact] {
+        let s = try db.statement("SELECT name, size, sha256, sm3 FROM artifacts WHERE entry_idx >= ? AND entry_idx < ? ORDER BY entry_idx, pos")
+        s.bind(1, from).bind(2, to)
+        var out: [Artifact] = []
+        while try s.step() { out.append(Artifact(name: s.text(0) ?? "", size: s.int(1), sha256: s.text(2) ?? "", sm3: s.text(3) ?? "")) }
+        return out
+    }
+
+    // MARK: consortium tables
+
+    /// Cosignature lines this node received for its own checkpoint of `size`.
+    public func storeCosignatures(size: Int64, witness: String, lines: [String]) throws {
+        try db.writeTransaction {
+            let s = try db.statement("INSERT OR IGNORE INTO cosignatures(size, witness, line, created) VALUES (?,?,?,?)")
+            for l in lines {
+                s.reset()
+                s.bind(1, size).bind(2, witness).bind(3, l).bind(4, UTCTime.now())
+                try s.run()
+            }
+        }
+    }
+
+    public func cosignatureLines(size: Int64) throws -> [String] {
+        let s = try db.statement("SELECT line FROM cosignatures WHERE size = ? ORDER BY id")
+        s.bind(1, size)
+        var out: [String] = []
+        while try s.step() { out.append(s.text(0) ?? "") }
+        return out
+    }
+
+    /// A checkpoint note with the cosignatures received for it appended (a valid signed note).
+    public func cosignedNote(_ cp: StoredCheckpoint) throws -> String {
+        cp.note + (try cosignatureLines(size: cp.size)).joined()
+    }
+
+    public struct CosignedRow: Sendable {
+        public var origin: String
+        public var size: Int64
+        public var root: [UInt8]
+        public var note: String
+        public var anchorIndex: Int64?
+        public var created: String
+    }
+
+    static let cosignedColumns = "origin, size, root, note, anchor_idx, created"
+    static func readCosigned(_ s: SQLiteStatement) -> CosignedRow {
+        CosignedRow(origin: s.text(0) ?? "", size: s.int(1), root: s.blob(2), note: s.text(3) ?? "",
+                    anchorIndex: s.isNull(4) ? nil : s.int(4), created: s.text(5) ?? "")
+    }
+
+    public func cosigned(origin: String, size: Int64? = nil) throws -> CosignedRow? {
+        let s: SQLiteStatement
+        if let size {
+            s = try db.statement("SELECT \(Self.cosignedColumns) FROM cosigned WHERE origin = ? AND size = ?")
+            s.bind(1, origin).bind(2, size)
+        } else {
+            s = try db.statement("SELECT \(Self.cosignedColumns) FROM cosigned WHERE origin = ? ORDER BY size DESC LIMIT 1")
+            s.bind(1, origin)
+        }
+        guard try s.step() else { return nil }
+        return Self.readCosigned(s)
+    }
+
+    public func allCosigned() throws -> [CosignedRow] {
+        let s = try db.statement("SELECT \(Self.cosignedColumns) FROM cosigned ORDER BY id")
+        var out: [CosignedRow] = []
+        while try s.step() { out.append(Self.readCosigned(s)) }
+        return out
+    }
+
+    /// Must run inside a write transaction.
+    func insertCosigned(origin: String, size: Int64, root: [UInt8], note: String, anchorIndex: Int64?) throws {
+        let s = try db.statement("INSERT INTO cosigned(origin, size, root, note, anchor_idx, created) VALUES (?,?,?,?,?,?)")
+        s.bind(1, origin).bind(2, size).bind(3, root).bind(4, note)
+        if let anchorIndex { s.bind(5, anchorIndex) }
+        s.bind(6, UTCTime.now())
+        try s.run()
+    }
+
+    public struct Alert: Sendable {
+        public var id: Int64
+        public var node: String
+        public var kind: String
+        public var detail: String
+        public var proof: String?
+        public var created: String
+    }
+
+    public func recordAlert(node: String, kind: String, detail: String, proof: String?) throws {
+        try db.writeTransaction {
+            let s = try db.statement("INSERT INTO alerts(node, kind, detail, proof, created) VALUES (?,?,?,?,?)")
+            s.bind(1, node).bind(2, kind).bind(3, detail).bind(4, proof).bind(5, UTCTime.now())
+            try s.run()
+        }
+    }
+
+    public func alerts() throws -> [Alert] {
+        let s = try db.statement("SELECT id, node, kind, detail, proof, created FROM alerts ORDER BY id")
+        var out: [Alert] = []
+        while try s.step() {
+            out.append(Alert(id: s.int(0), node: s.text(1) ?? "", kind: s.text(2) ?? "", detail: s.text(3) ?? "",
+                             proof: s.isNull(4) ? nil : s.text(4), created: s.text(5) ?? ""))
+        }
+        return out
+    }
+
+    public func objectDigest(sha256: String) throws -> (size: Int64, sm3: String)? {
+        let s = try db.statement("SELECT size, sm3 FROM object_digests WHERE sha256 = ?")
+        s.bind(1, sha256)
+        guard try s.step() else { return nil }
+        return (s.int(0), s.text(1) ?? "")
+    }
+
+    public func recordObjectDigests(_ list: [(sha256: String, size: Int64, sm3: String)]) throws {
+        guard !list.isEmpty else { return }
+        try db.writeTransaction {
+            let s = try db.statement("INSERT OR IGNORE INTO object_digests(sha256, size, sm3) VALUES (?,?,?)")
+            for d in list {
+                s.reset()
+                s.bind(1, d.sha256).bind(2, d.size).bind(3, d.sm3)
+                try s.run()
+            }
+        }
+    }
+}

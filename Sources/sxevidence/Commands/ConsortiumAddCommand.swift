@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import SXEvidenceCore
+
+struct ConsortiumAddCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "add",
+        abstract: "Add (or update) a member from its key card (`sxevidence key --json` on that node). 添加成员。")
+
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Key card file from `sxevidence key --json` on the member ('-' for stdin). 成员公钥卡。") var card: String
+    @Option(help: "The member's server URL (omit when it serves nothing). 成员服务地址。") var endpoint: String = ""
+    @Flag(help: "The member also cosigns (witnesses) checkpoints. 该成员参与联署。") var cosigner = false
+
+    func run() throws {
+        let c = global.console()
+        try c.run {
+            let home = try NodeHome.open(global.homePath)
+            let raw = card == "-" ? Array(FileHandle.standardInput.readDataToEndOfFile()) : try POSIXFile.readAll(card)
+            guard let o = try? JSONSerialization.jsonObject(with: Data(raw)) as? [String: Any],
+                  let id = o["node_id"] as? String, let origin = o["origin"] as? String,
+                  let ed = (o["ed25519"] as? [String: Any])?["public_key_hex"] as? String, let edKey = Hex.decode(ed), edKey.count == 32,
+                  let sm = (o["sm2"] as? [String: Any])?["public_point_hex"] as? String, let smKey = Hex.decode(sm), smKey.count == 65 else {
+                throw EvidenceError(.dataError, zh: "公钥卡格式错误（应为 sxevidence key --json 的输出）", en: "malformed key card (expected the output of sxevidence key --json)")
+            }
+            try NodeConfig.validateNodeID(id)
+            _ = try Ed25519Key.fromPublic(edKey)
+            _ = try SM2Key.fromPublicPoint(smKey)
+            let role = NodeRole(rawValue: o["role"] as? String ?? "county") ?? .county
+            let m = ConsortiumPolicy.Member(nodeID: id, name: o["name"] as? String ?? id, role: role, origin: origin,
+                                            ed25519: edKey, sm2: smKey, endpoint: endpoint)
+            let p = try publishPolicy(home) { p in
+                if id == p.city {
+                    guard let old = p.cityMember, old.ed25519 == edKey, old.sm2 == smKey else {
+                        throw usageError("不能更换市级节点的公钥", "the city's own keys cannot be replaced here")
+                    }
+                }
+                guard role == .county || id == p.city else { throw usageError("联盟只有一个市级节点", "a consortium has one city node") }
+                if let other = p.members.first(where: { $0.origin == origin && $0.nodeID != id }) {
+                    throw usageError("来源名已被 \(other.nodeID) 使用", "origin already used by \(other.nodeID)")
+                }
+                p.members = p.members.filter { $0.nodeID != id } + [m]
+                p.members.sort { $0.nodeID < $1.nodeID }
+                if cosigner && !p.cosigners.contains(id) { p.cosigners.append(id) }
+            }
+            if c.json { c.emit(policyJSON(p)) } else {
+                c.say("已加入成员 \(id)（\(m.name)），联盟策略版本 \(p.version)", "added member \(id) (\(m.name)); policy version \(p.version)")
+            }
+        }
+    }
+}
