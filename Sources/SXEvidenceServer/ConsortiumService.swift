@@ -20,11 +20,16 @@ public final class ConsortiumService: @unchecked Sendable {
     public init(home: NodeHome, keys: NodeKeys) {
         node = ConsortiumNode(home: home, keys: keys)
         nodeID = home.config.nodeID
+        // What a killed predecessor was writing when it died.
+        home.store.removeStaleTemporaries()
     }
 
     func run<T: Sendable>(_ body: @escaping @Sendable (ConsortiumNode) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { c in
-            queue.async { c.resume(with: Result { try body(self.node) }) }
+            queue.async {
+                self.node.refresh()
+                c.resume(with: Result { try body(self.node) })
+            }
         }
     }
 
@@ -191,15 +196,7 @@ public final class ConsortiumService: @unchecked Sendable {
             guard let items = ObjectBundle.parse(body) else { return Self.text(.badRequest, "malformed object bundle\n") }
             do {
                 let n = try await self.run { node -> Int in
-                    // Check every object before storing any.
-                    for (d, bytes) in items where Hex.encode(Hashing.sha256(Array(bytes))) != d {
-                        throw EvidenceError(.verification, zh: "", en: "object does not hash to \(d)")
-                    }
-                    for (d, bytes) in items {
-                        let tmp = node.temporaryObjectPath()
-                        try POSIXFile.writeAtomically(tmp, Array(bytes), mode: 0o600)
-                        try node.receiveObject(tmpPath: tmp, expectedSHA256: d)
-                    }
+                    try node.receiveObjects(items)
                     try node.home.store.sync()
                     return items.count
                 }

@@ -49,8 +49,10 @@ public enum NodeServer {
         return router
     }
 
-    public static func buildApplication(_ config: Configuration) -> some ApplicationProtocol {
+    /// `onListening` gets the port actually bound (useful with port 0).
+    public static func buildApplication(_ config: Configuration, onListening: @escaping @Sendable (Int) -> Void = { _ in }) -> some ApplicationProtocol {
         Application(router: buildRouter(config),
-                     configuration: .init(address: .hostname(config.host, port: config.port), serverName: "sxevidence"))
+                    configuration: .init(address: .hostname(config.host, port: config.port), serverName: "sxevidence"),
+                    onServerRunning: { channel in onListening(channel.localAddress?.port ?? config.port) })
     }
 }

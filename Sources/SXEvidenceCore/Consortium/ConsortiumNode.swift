@@ -19,6 +19,13 @@ public final class ConsortiumNode {
 
     public func policy() throws -> ConsortiumPolicy { try home.requirePolicy() }
 
+    /// Drop read snapshots held by finished statements, so a long-running server sees what other
+    /// processes (a `sync --pull`, an `add`) committed since. Call at the start of every request.
+    public func refresh() {
+        home.ledger.db.resetAll()
+        for r in replicas.values { r.db.resetAll() }
+    }
+
     public func replicaPath(_ node: String) -> String { home.path + "/replicas/\(node)/ledger.db" }
 
     public func hasReplica(_ node: String) -> Bool { POSIXFile.exists(replicaPath(node)) }
@@ -72,6 +79,41 @@ public final class ConsortiumNode {
 
     public func temporaryObjectPath() -> String { home.store.nextTemporaryName() }
 
+    /// Store a set of small received objects: every digest is checked before any is stored; the
+    /// caller makes them durable with one `store.sync()`.
+    public func receiveObjects(_ items: [(String, ArraySlice<UInt8>)]) throws {
+        var digests: [(String, Int64, String)] = []
+        for (d, bytes) in items {
+            let b = Array(bytes)
+            guard Hex.encode(Hashing.sha256(b)) == d else {
+                throw EvidenceError(.verification, zh: "对象内容的 SHA-256 与 \(d) 不符", en: "object content does not hash to \(d)")
+            }
+            digests.append((d, Int64(b.count), Hex.encode(Hashing.sm3(b))))
+        }
+        for (i, (d, bytes)) in items.enumerated() {
+            let dest = home.store.path(forSHA256: d)
+            if ObjectStore.intact(dest, size: Int64(bytes.count)) { continue }
+            let tmp = temporaryObjectPath()
+            let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o444)
+            guard fd >= 0 else { throw POSIXFile.ioError("open", tmp) }
+            let ok = bytes.withUnsafeBytes { raw -> Bool in
+                var off = 0
+                while off < raw.count {
+                    let w = write(fd, raw.baseAddress! + off, raw.count - off)
+                    if w < 0 { if errno == EINTR { continue }; return false }
+                    off += w
+                }
+                return true
+            }
+            close(fd)
+            guard ok else { unlink(tmp); throw POSIXFile.ioError("write", tmp) }
+            try POSIXFile.mkdirs(POSIXFile.parent(dest))
+            guard rename(tmp, dest) == 0 else { unlink(tmp); throw POSIXFile.ioError("rename", dest) }
+            _ = i
+        }
+        try home.ledger.recordObjectDigests(digests.map { ($0.0, $0.1, $0.2) })
+    }
+
     /// Which of these SHA-256 digests the store lacks.
     public func missingObjects(_ digests: [String]) -> [String] {
         digests.filter { !POSIXFile.exists(home.store.path(forSHA256: $0)) }
@@ -122,6 +164,7 @@ public final class ConsortiumNode {
     @discardableResult
     public func cosignAndAnchor(member m: ConsortiumPolicy.Member, replica: Ledger) throws -> [String] {
         guard let keys, try policy().cosigners.contains(home.config.nodeID) else { return [] }
+        refresh()
         guard let cp = try replica.checkpoint(), cp.size > 0 else { return [] }
         if let done = try home.ledger.cosigned(origin: m.origin, size: cp.size) {
             return try Self.cosignatureLines(done.note, witness: keys.name)
@@ -137,7 +180,14 @@ public final class ConsortiumNode {
                 throw ForkDetected(proof: proof)
             }
         }
-        return try cosign(note: cp.note, checkpoint: try Checkpoint.parse(text: try SignedNote.parse(cp.note).text), member: m)
+        do {
+            return try cosign(note: cp.note, checkpoint: try Checkpoint.parse(text: try SignedNote.parse(cp.note).text), member: m)
+        } catch let e as EvidenceError where e.code == .verification {
+            // Another process cosigned the same checkpoint in the meantime (the insert is unique): use its lines.
+            refresh()
+            guard let done = try home.ledger.cosigned(origin: m.origin, size: cp.size) else { throw e }
+            return try Self.cosignatureLines(done.note, witness: keys.name)
+        }
     }
 
     /// Cosign a verified checkpoint and anchor it in one transaction of our own ledger.

@@ -36,7 +36,7 @@ extension Ledger {
         guard cp.origin == origin else {
             throw EvidenceError(.verification, zh: "检查点来源名 \(cp.origin) 不是 \(origin)", en: "checkpoint origin \(cp.origin) is not \(origin)")
         }
-        guard b.node == nodeID, cp.size == b.end, b.start <= b.old || b.bodies.isEmpty else {
+        guard b.node == nodeID, cp.size == b.end else {
             throw EvidenceError(.dataError, zh: "批次与检查点大小不符", en: "batch range does not match its checkpoint")
         }
         return try db.writeTransaction {

@@ -33,6 +33,8 @@ public final class SyncSession {
     public let home: NodeHome
     public let keys: NodeKeys
     public var batchEntries: Int64 = 5000
+    /// Reach the city at this URL instead of the policy's endpoint (a gateway, a tunnel).
+    public var cityURL: String?
     public var progress: (String) -> Void = { _ in }
 
     public init(home: NodeHome, keys: NodeKeys) {
@@ -76,7 +78,7 @@ public final class SyncSession {
         guard p.member(home.config.nodeID) != nil else {
             throw EvidenceError(.denied, zh: "本节点不在联盟策略中", en: "this node is not in the consortium policy")
         }
-        let c = try client(city)
+        let c = try cityURL.map { try NodeClient(base: $0, node: home.config.nodeID, key: keys.ed25519) } ?? client(city)
         let cos = try city.cosignatureVerifier()
         var res = PushResult()
         var (held, _) = try remoteState(c, node: home.config.nodeID)

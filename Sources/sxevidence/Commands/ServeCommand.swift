@@ -7,7 +7,7 @@ struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Run the node server: consortium sync and witness API, RFC 3161 TSA, health. 运行节点服务。",
-        discussion: "Stops cleanly on SIGTERM or SIGINT.")
+        discussion: "Prints `listening HOST:PORT` on stdout once bound (port 0 picks a free port). Stops cleanly on SIGTERM or SIGINT.")
 
     @OptionGroup var global: GlobalOptions
     @Option(help: "Address to listen on, HOST:PORT (e.g. 127.0.0.1:8600).") var listen: String
@@ -31,7 +31,11 @@ struct ServeCommand: AsyncParsableCommand {
             let service = ConsortiumService(home: home, keys: try home.loadKeys())
             config = NodeServer.Configuration(host: String(parts[0]), port: port, tsa: tsa, nodeID: home.config.nodeID, consortium: service)
         }
-        c.warn("节点服务监听 \(listen)", "node server listening on \(listen)")
-        try await NodeServer.buildApplication(config!).runService()
+        let host = config!.host
+        // One line on stdout once the port is bound ("listening HOST:PORT"), for scripts that pass port 0.
+        try await NodeServer.buildApplication(config!) { port in
+            c.warn("节点服务监听 \(host):\(port)", "node server listening on \(host):\(port)")
+            FileHandle.standardOutput.write(Data("listening \(host):\(port)\n".utf8))
+        }.runService()
     }
 }

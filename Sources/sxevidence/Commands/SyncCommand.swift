@@ -21,6 +21,7 @@ struct SyncCommand: ParsableCommand {
     @Option(help: "Entry index to export from (default 0). 起始序号。") var since: Int64 = 0
     @Option(name: .customLong("import"), help: "Apply a transfer file from a member. 从文件导入。") var importFile: String?
     @Option(help: "Entries per batch (default 5000). 每批条数。") var batch: Int64 = 5000
+    @Option(help: "Reach the city at this URL instead of the policy's endpoint. 市级节点地址。") var city: String?
 
     func run() throws {
         let c = global.console()
@@ -51,6 +52,7 @@ struct SyncCommand: ParsableCommand {
             }
             let session = SyncSession(home: home, keys: keys)
             session.batchEntries = batch
+            session.cityURL = city
             session.progress = { c.progress($0) }
             if pull {
                 let node = ConsortiumNode(home: home, keys: keys)
