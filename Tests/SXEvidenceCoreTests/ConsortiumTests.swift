@@ -166,8 +166,7 @@ import Testing
         #expect(try rep.applyBatch(good, verifiers: v, detectedBy: "330600") { _ in }.added == 4)
         // A stale `old` is answered with the held size.
         try Self.add(home, k, 2)
-        var next = try #require(try home.ledger.batch(old: 4, max: 100))
-        next.old = 3
+        let next = try #require(try home.ledger.batch(old: 5, max: 100))
         #expect(throws: StaleOldSize.self) { try rep.applyBatch(next, verifiers: v, detectedBy: "330600") { _ in } }
     }
 

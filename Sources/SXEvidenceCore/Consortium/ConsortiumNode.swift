@@ -139,10 +139,14 @@ public final class ConsortiumNode {
         try home.store.sync()
         let replica = try replica(for: m)
         var absent = 0
+        var checked = Set<Artifact>()
         let outcome: ApplyOutcome
         do {
             outcome = try replica.applyBatch(batch, verifiers: try m.noteVerifiers(), detectedBy: home.config.nodeID) { a in
-                try checkArtifact(a, absent: &absent)
+                // The same object named the same way is checked once per batch.
+                var key = a
+                key.name = ""
+                if checked.insert(key).inserted { try checkArtifact(a, absent: &absent) }
             }
         } catch let f as ForkDetected {
             try raiseFork(f.proof, member: m)

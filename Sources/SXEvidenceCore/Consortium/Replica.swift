@@ -57,8 +57,11 @@ extension Ledger {
                 throw ForkDetected(proof: ForkProof(node: nodeID, origin: origin, first: b.checkpointNote, second: held!.note,
                                                     path: path, detectedBy: detectedBy))
             }
-            if m > 0 {
-                guard b.old == m else { throw StaleOldSize(held: m) }
+            guard b.start <= m else { throw StaleOldSize(held: m) }
+            // With the proof from the size held, a mismatch is either a fork (provable) or a bad proof.
+            // A batch that overlaps what is held (old != m) needs no proof: the overlapping entries must
+            // equal the held ones and the whole must rebuild the signed root, which is consistency itself.
+            if m > 0 && b.old == m {
                 if !MerkleVerifier.verifyConsistency(size1: m, size2: n, root1: rA, root2: cp.root, proof: b.proof) {
                     let path = (m & (m - 1) == 0 ? [b.oldRoot] : []) + b.proof
                     if let roots = MerkleVerifier.consistencyRoots(size1: m, size2: n, path: path), roots.new == cp.root, roots.old != rA {
@@ -68,8 +71,8 @@ extension Ledger {
                     throw EvidenceError(.verification, zh: "一致性证明（\(m) → \(n)）不成立", en: "consistency proof \(m) -> \(n) does not verify")
                 }
             }
-            guard b.start <= m, try size() == m else {
-                throw EvidenceError(.dataError, zh: "批次起点 \(b.start) 超出已有的 \(m) 条", en: "batch starts at \(b.start), beyond the \(m) entries held")
+            guard try size() == m else {
+                throw EvidenceError(.internalError, zh: "副本条目数与检查点不符", en: "replica entry count differs from its checkpoint")
             }
             // Entries already held (a resumed transfer) must be the same bytes.
             for i in b.start..<m {
@@ -131,18 +134,19 @@ extension Ledger {
     /// Decode an entry's canonical bytes into its fields (the caller re-encodes and compares).
     public static func parseEntry(_ body: [UInt8], leaf: [UInt8]) throws -> LedgerEntry {
         let bad = EvidenceError(.verification, zh: "条目不是有效的 JSON 对象", en: "entry is not a valid JSON object")
-        guard let o = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else { throw bad }
-        func s(_ k: String) throws -> String { guard let v = o[k] as? String else { throw bad }; return v }
-        guard (o["format"] as? String) == LedgerEntry.format, let idx = (o["index"] as? NSNumber)?.int64Value,
-              let arts = o["artifacts"] as? [[String: Any]], let prev = Hex.decode(try s("prev")), prev.count == 32 else { throw bad }
+        guard let o = try? MiniJSON.parse(body), case .object = o else { throw bad }
+        func s(_ k: String) throws -> String { guard let v = o[k]?.string else { throw bad }; return v }
+        guard o["format"]?.string == LedgerEntry.format, let idx = o["index"]?.int,
+              let arts = o["artifacts"]?.array, let prev = Hex.decode(try s("prev")), prev.count == 32 else { throw bad }
         var artifacts: [Artifact] = []
+        artifacts.reserveCapacity(arts.count)
         for a in arts {
-            guard let name = a["name"] as? String, let size = (a["size"] as? NSNumber)?.int64Value,
-                  let sha = a["sha256"] as? String, let sm3 = a["sm3"] as? String else { throw bad }
+            guard let name = a["name"]?.string, let size = a["size"]?.int,
+                  let sha = a["sha256"]?.string, let sm3 = a["sm3"]?.string else { throw bad }
             artifacts.append(Artifact(name: name, size: size, sha256: sha, sm3: sm3))
         }
         var note: String?
-        if let n = o["note"] { guard let n = n as? String else { throw bad }; note = n }
+        if let n = o["note"] { guard let n = n.string else { throw bad }; note = n }
         return LedgerEntry(index: idx, evidenceID: try s("id"), kind: try s("kind"), time: try s("time"), node: try s("node"),
                            caseID: try s("case"), officer: try s("officer"), method: try s("method"), note: note,
                            artifacts: artifacts, prevHash: prev, leafHash: leaf, body: body)

@@ -5,7 +5,7 @@ import Glibc
 #endif
 
 /// What the ledger records about one stored file.
-public struct Artifact: Sendable, Equatable, Codable {
+public struct Artifact: Sendable, Hashable, Codable {
     public var name: String
     public var size: Int64
     public var sha256: String   // lowercase hex
