@@ -49,7 +49,7 @@ import Testing
         openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout tsa.key -out tsa.csr -subj '/CN=OpenSSL Test TSA' 2>/dev/null
         printf 'extendedKeyUsage=critical,timeStamping\\nbasicConstraints=CA:FALSE\\n' > ext
         openssl x509 -req -in tsa.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out tsa.pem -days 2 -extfile ext 2>/dev/null
-        printf '[tsa]\\ndefault_tsa=t\\n[t]\\nserial=./serial\\ndefault_policy=1.2.3.4.1\\ndigests=sha256,sha384\\nsigner_digest=sha256\\naccuracy=secs:1\\ness_cert_id_chain=no\\ness_cert_id_alg=sha256\\n' > tsa.cnf
+        printf '[tsa]\\ndefault_tsa=t\\n[t]\\nserial=\(dir)/serial\\ndefault_policy=1.2.3.4.1\\ndigests=sha256,sha384\\nsigner_digest=sha256\\naccuracy=secs:1\\ness_cert_id_chain=no\\ness_cert_id_alg=sha256\\n' > tsa.cnf
         echo 01 > serial
         """
         #expect(try runTool(["sh", "-c", script]).status == 0)
