@@ -144,11 +144,20 @@ public final class ConsortiumService: @unchecked Sendable {
             return Self.bytes(b, type: "application/x.sxevidence-batch")
         }
         router.get("v1/objects/:sha") { req, ctx -> Response in
+            let member: ConsortiumPolicy.Member
             switch await self.authenticate(req) {
             case .failure(let r): return r.response
-            case .success: break
+            case .success(let m): member = m
             }
-            guard let sha = ctx.parameters.get("sha"), sha.utf8.count == 64, Hex.decode(sha) != nil else { return Self.text(.badRequest, "bad digest\n") }
+            guard let sha = ctx.parameters.get("sha"), Ledger.isDigest(sha) else { return Self.text(.badRequest, "bad digest\n") }
+            // The city may fetch any object (pull); another member only what its own entries name (restore).
+            let allowed = try await self.run { node -> Bool in
+                if member.role == .city { return true }
+                if member.nodeID == node.home.config.nodeID { return true }
+                guard node.hasReplica(member.nodeID) else { return false }
+                return try node.replica(for: member).references(sha256: sha)
+            }
+            guard allowed else { return Self.text(.forbidden, "this object is not in your ledger\n") }
             let path = self.node.home.store.path(forSHA256: sha)
             let fd = open(path, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else { return Self.text(.notFound, "no such object\n") }
@@ -179,7 +188,7 @@ public final class ConsortiumService: @unchecked Sendable {
             case .success(let b): body = b
             }
             let digests = String(decoding: body, as: UTF8.self).split(separator: "\n").map(String.init)
-            guard digests.allSatisfy({ $0.utf8.count == 64 && Hex.decode($0) != nil }) else { return Self.text(.badRequest, "bad digest list\n") }
+            guard digests.allSatisfy(Ledger.isDigest) else { return Self.text(.badRequest, "bad digest list\n") }
             let missing = try await self.run { node in node.missingObjects(digests) }
             return Self.text(.ok, missing.map { $0 + "\n" }.joined())
         }
@@ -208,7 +217,7 @@ public final class ConsortiumService: @unchecked Sendable {
             case .failure(let r): return r.response
             case .success: break
             }
-            guard let sha = ctx.parameters.get("sha"), sha.utf8.count == 64, Hex.decode(sha) != nil,
+            guard let sha = ctx.parameters.get("sha"), Ledger.isDigest(sha),
                   sha == Self.header(req, "SX-Content-SHA256") else { return Self.text(.badRequest, "bad digest\n") }
             let tmp = self.node.temporaryObjectPath()
             let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
@@ -280,6 +289,7 @@ public final class ConsortiumService: @unchecked Sendable {
             guard member.nodeID == id || member.role == .city else { return Self.text(.forbidden, "only the node itself may read its replica\n") }
             let start = req.uri.queryParameters.get("start", as: Int64.self) ?? 0
             let max = min(req.uri.queryParameters.get("max", as: Int64.self) ?? 5000, 100_000)
+            guard start >= 0, max > 0 else { return Self.text(.badRequest, "bad range\n") }
             let b = try await self.run { node -> [UInt8]? in
                 guard let m = try node.policy().member(id), node.hasReplica(id) else { return nil }
                 return try node.replica(for: m).batch(old: start, max: max)?.serialized

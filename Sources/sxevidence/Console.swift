@@ -51,7 +51,11 @@ struct Console {
     /// Run a command body; an EvidenceError becomes a message on stderr and its documented exit status.
     func run(_ body: () throws -> Void) throws {
         do {
-            try body()
+            do {
+                try body()
+            } catch let c as EvidenceErrorConvertible {
+                throw c.evidenceError
+            }
         } catch let e as EvidenceError {
             endProgress()
             if json {

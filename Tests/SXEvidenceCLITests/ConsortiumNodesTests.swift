@@ -77,7 +77,7 @@ struct EvidenceTestError: Error, CustomStringConvertible {
         var nodes: [String: NodeProcess] = [:]
         var cityKey = ""
         var city: NodeProcess { nodes["330600"]! }
-        var countyIDs: [String] { ConsortiumNodesTests.counties.keys.sorted() }
+        let countyIDs: [String]
 
         func home(_ id: String) -> String { s.dir + "/" + id }
 
@@ -86,7 +86,8 @@ struct EvidenceTestError: Error, CustomStringConvertible {
             try s.run([binary] + args + ["--home", home(id)], stdin: stdin)
         }
 
-        init() throws {
+        init(counties: [String] = ConsortiumNodesTests.counties.keys.sorted()) throws {
+            countyIDs = counties
             try initNode("330600", name: "绍兴市市场监管局", role: "city")
             for id in countyIDs { try initNode(id, name: ConsortiumNodesTests.counties[id]! + "区市场监管局", role: "county") }
             for (id, n) in nodes { _ = id; try n.start() }
@@ -179,7 +180,7 @@ struct EvidenceTestError: Error, CustomStringConvertible {
         let cp = try net.sx("330603", ["checkpoint"]).out
         let held = try net.size("330603")
         let stale = try net.s.run(["curl", "-s", "-o", "/dev/stdout", "-w", "\n%{http_code} %{content_type}", "--data-binary", "@-",
-                                   net.city.url + "/add-checkpoint"], stdin: "old 0\n\n" + cp.components(separatedBy: "\n— sxevidence.shaoxing/330600").first! + "\n")
+                                   net.city.url + "/add-checkpoint"], stdin: "old 0\n\n" + cp)
         #expect(stale.out.hasSuffix("409 text/x.tlog.size"), "\(stale.out)")
         #expect(stale.out.hasPrefix("\(held)\n"))
 
@@ -272,6 +273,17 @@ struct EvidenceTestError: Error, CustomStringConvertible {
             try expectOK(net.s.run([binary, "consortium", "verify-fork", f, "--policy", net.s.dir + "/policy.note"]), "verify-fork")
         }
         #expect(try net.cityView().nodes[victim]?["size"] as? NSNumber == NSNumber(value: honestIDs.count), "the fork changed the replica")
+        let afterFork = try net.cityView()
+        #expect(afterFork.nodes[victim]?["ok"] as? Bool == false, "an open fork alert must fail verify --consortium: \(afterFork.raw.out)")
+        // The same with a rewritten history of exactly the size the city holds (only the checkpoint is sent).
+        try FileManager.default.moveItem(atPath: net.home(victim), toPath: net.s.dir + "/330602-rewritten-1")
+        try net.initNode(victim, name: "越城区市场监管局", role: "county", keys: keep)
+        try net.distributePolicy(to: [victim])
+        try net.addFiles(victim, count: honestIDs.count, tag: "same-size")
+        let sameSize = try net.sx(victim, ["sync"])
+        #expect(sameSize.status == 1, "same-size rewritten history: \(sameSize.status) \(sameSize.err)")
+        let alerts2 = try net.sx("330600", ["consortium", "alerts", "--json"]).json as? [String: Any]
+        #expect(alerts2?["open"] as? Int == 2)
         // Converge: the county is rebuilt from the city's replica with its backed-up keys.
         try FileManager.default.moveItem(atPath: net.home(victim), toPath: net.s.dir + "/330602-rewritten")
         try expectOK(net.s.run([binary, "restore", "--from", net.city.url, "--keys", keep, "--city-key", net.cityKey, "--home", net.home(victim)]), "restore")
@@ -280,6 +292,11 @@ struct EvidenceTestError: Error, CustomStringConvertible {
         #expect(restored.map { $0["id"] as? String } == honestIDs.map { $0["id"] as? String }, "acknowledged evidence lost by the fork")
         try net.nodes[victim]!.start()
         try net.addFiles(victim, count: 2, tag: "after-restore")
+        for id in ((alerts2?["alerts"] as? [[String: Any]]) ?? []).compactMap({ ($0["id"] as? NSNumber)?.stringValue }) {
+            // (exit 1 while another alert is still open)
+            #expect([0, 1].contains(try net.sx("330600", ["consortium", "alerts", "--ack", id, "--note", "330602 restored from the city replica"]).status))
+        }
+        #expect(try net.sx("330600", ["consortium", "alerts"]).status == 0, "all alerts acknowledged")
         try net.expectConverged(nil, "after the fork")
 
         // 5. Pushes signed by keys that are not members are refused.
@@ -304,5 +321,79 @@ struct EvidenceTestError: Error, CustomStringConvertible {
         try net.distributePolicy()
         try net.expectConverged(nil, "after refused pushes")
         for id in ["330600"] + ids { #expect(net.nodes[id]!.stop() == 0, "graceful stop of \(id)") }
+    }
+}
+
+/// The HTTP API's refusals, driven by an independent client (Tests/tools/signed_request.py, written
+/// from sxevidence-consortium(5)) and curl.
+@Suite(.serialized) struct ConsortiumAPITests {
+    @Test func refusalsAndAccessRules() throws {
+        let net = try ConsortiumNodesTests.Net(counties: ["330603", "330604"])
+        try net.addFiles("330603", count: 2, tag: "a")
+        try net.addFiles("330604", count: 2, tag: "b")
+        try expectOK(net.sx("330603", ["sync"]))
+        try expectOK(net.sx("330604", ["sync"]))
+        let tool = repoRoot.appendingPathComponent("Tests/tools/signed_request.py").path
+        func signed(_ node: String, _ path: String, method: String = "GET", extra: [String] = []) throws -> (Int, String) {
+            let r = try net.s.run(["python3", tool, "--key", net.home(node) + "/keys/ed25519.pem", "--node", node, "--method", method] + extra + [net.city.url + path])
+            let status = Int(r.out.split(separator: "\n").first ?? "") ?? -1
+            return (status, String(r.out.drop(while: { $0 != "\n" }).dropFirst()))
+        }
+        // The independent client's signature is accepted: the protocol is what the man page says.
+        let (st, note) = try signed("330603", "/v1/replicas/330603/checkpoint")
+        #expect(st == 200 && note.hasPrefix("sxevidence.shaoxing/330603\n2\n"), "\(st) \(note)")
+        // Replay of the same nonce, and a stale time, are refused.
+        let nonce = "00112233445566778899aabbccddeeff"
+        #expect(try signed("330603", "/v1/replicas/330603/checkpoint", extra: ["--nonce", nonce]).0 == 200)
+        let replay = try signed("330603", "/v1/replicas/330603/checkpoint", extra: ["--nonce", nonce])
+        #expect(replay.0 == 403 && replay.1.contains("nonce"), "\(replay)")
+        let stale = try signed("330603", "/v1/replicas/330603/checkpoint", extra: ["--time", String(Int(Date().timeIntervalSince1970) - 1000)])
+        #expect(stale.0 == 403 && stale.1.contains("away from the server clock"), "\(stale)")
+        // Unsigned writes are refused.
+        let unsigned = try net.s.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--data-binary", "x", net.city.url + "/v1/push"])
+        #expect(unsigned.out == "403")
+        // A body that is not the one signed is refused before it is parsed.
+        let body = net.s.write("body.txt", "sxevidence-batch/1\n")
+        let wrongDigest = try signed("330603", "/v1/push", method: "POST", extra: ["--body", body, "--claim", String(repeating: "0", count: 64)])
+        #expect(wrongDigest.0 == 400, "\(wrongDigest)")
+        // A malformed batch is refused and applies nothing; a node may not push another node's log.
+        #expect(try signed("330603", "/v1/push", method: "POST", extra: ["--body", body]).0 == 400)
+        // Objects: a county may fetch only what its own entries name; the bytes are the stored bytes.
+        let mine = try net.sx("330604", ["log", "--json"]).json as? [[String: Any]] ?? []
+        let id = try #require(mine.first?["id"] as? String)
+        let show = try net.sx("330604", ["show", id, "--json"]).json as? [String: Any]
+        let sha = try #require(((show?["artifacts"] as? [[String: Any]])?.first)?["sha256"] as? String)
+        #expect(try signed("330603", "/v1/objects/\(sha)").0 == 403)
+        let got = try signed("330604", "/v1/objects/\(sha)")
+        #expect(got.0 == 200 && Hashing256.hex(Array(got.1.utf8)) == sha)
+        #expect(try signed("330604", "/v1/objects/\(sha.uppercased())").0 == 400)
+        // Bad ranges are refused without hurting the server.
+        #expect(try signed("330603", "/v1/replicas/330603/batch?start=-1").0 == 400)
+        #expect(try net.s.run(["curl", "-sf", net.city.url + "/health"]).status == 0)
+        // Body limits: an object bundle over 32 MiB is refused.
+        let huge = net.s.write("huge.bin", [UInt8](repeating: 0x41, count: (32 << 20) + 10))
+        #expect(try signed("330603", "/v1/objects", method: "POST", extra: ["--body", huge]).0 == 413)
+        // tlog-witness add-checkpoint: malformed, unknown origin, a checkpoint with only one of the two signatures.
+        func witness(_ text: String) throws -> String {
+            try net.s.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--data-binary", "@-", net.city.url + "/add-checkpoint"], stdin: text).out
+        }
+        #expect(try witness("nonsense") == "400")
+        let cp = try net.sx("330603", ["checkpoint"]).out
+        #expect(try witness("old 0\n\n" + cp.replacingOccurrences(of: "sxevidence.shaoxing/330603", with: "example.com/log")) == "404")
+        let oneSig = cp.split(separator: "\n", omittingEmptySubsequences: false).dropLast(2).joined(separator: "\n") + "\n"
+        #expect(try witness("old 2\n\n" + oneSig) == "403", "\(oneSig)")
+        #expect(try witness("old 2\n\n" + cp) == "200")
+        #expect(try witness("old 2\n\n" + cp) == "200", "repeating add-checkpoint at the held size")
+        // Nothing above changed what the city holds.
+        let view = try net.cityView()
+        #expect(view.ok, "\(view.raw.out)")
+        #expect(try net.sx("330600", ["consortium", "alerts"]).status == 0)
+    }
+}
+
+enum Hashing256 {
+    static func hex(_ b: [UInt8]) -> String {
+        let r = try? Scratch("h").run(["sh", "-c", "sha256sum | cut -c1-64"], stdin: String(decoding: b, as: UTF8.self))
+        return r?.out.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
     }
 }

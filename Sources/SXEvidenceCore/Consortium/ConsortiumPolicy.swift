@@ -183,7 +183,8 @@ extension NodeHome {
         }
         if let me = p.member(config.nodeID) {
             let v = try verifiers()
-            guard let ed = v.first as? Ed25519NoteVerifier, ed.publicKey == me.ed25519, me.origin == config.origin else {
+            guard let ed = v.first as? Ed25519NoteVerifier, ed.publicKey == me.ed25519,
+                  let sm = v.last as? SM2NoteVerifier, sm.publicPoint == me.sm2, me.origin == config.origin else {
                 throw EvidenceError(.verification, zh: "策略中本节点（\(config.nodeID)）的公钥或来源名与本机不符",
                                     en: "the policy lists this node (\(config.nodeID)) with keys or origin that are not ours")
             }

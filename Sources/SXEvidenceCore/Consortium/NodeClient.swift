@@ -26,6 +26,10 @@ public final class NodeClient {
         guard b.hasPrefix("http://") || b.hasPrefix("https://") else {
             throw EvidenceError(.usage, zh: "节点地址须以 http:// 或 https:// 开头：\(base)", en: "node endpoint must start with http:// or https://: \(base)")
         }
+        // Requests are signed over the path the server sees, so endpoints carry no path of their own.
+        guard !b.split(separator: "/", omittingEmptySubsequences: true).dropFirst(2).contains(where: { _ in true }) else {
+            throw EvidenceError(.usage, zh: "节点地址只能是 scheme://主机:端口，不能带路径：\(base)", en: "node endpoint must be scheme://host:port with no path: \(base)")
+        }
         guard let h = curl_easy_init() else { throw EvidenceError(.internalError, zh: "libcurl 初始化失败", en: "libcurl easy handle could not be created") }
         self.base = b
         self.node = node
@@ -49,7 +53,7 @@ public final class NodeClient {
     /// `uploadFile` streams a file as the body (its SHA-256 must be given); `toFile` streams the answer to a file.
     public func request(_ method: String, _ target: String, body: [UInt8]? = nil, uploadFile: String? = nil,
                         uploadSHA256: String? = nil, sign: Bool = true, toFile: String? = nil,
-                        maxBytes: Int64 = 1 << 30) throws -> Response {
+                        maxBytes: Int64 = 1 << 30, long: Bool = false) throws -> Response {
         curl_easy_reset(handle)
         let url = base + target
         let sink = Sink(limit: maxBytes)
@@ -58,7 +62,14 @@ public final class NodeClient {
         sx_curl_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https")
         sx_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
         sx_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, 5_000)
-        sx_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, timeoutMs)
+        if long {
+            // Object transfers may take hours on a slow link: no overall limit, but a stall of 60 s ends it.
+            sx_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, 0)
+            sx_curl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1)
+            sx_curl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, 60)
+        } else {
+            sx_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, timeoutMs)
+        }
         sx_curl_setopt_string(handle, CURLOPT_USERAGENT, "sxevidence/\(SXEvidence.version)")
         var headerLines: [String] = ["Expect:"]
         let digest: String

@@ -11,11 +11,27 @@ public enum ApplyOutcome: Sendable {
     public var added: Int { if case .applied(let n, _) = self { return n } else { return 0 } }
 }
 
-/// The sender's `old` is not the size we hold: ask again (tlog-witness's 409 with the size).
-public struct StaleOldSize: Error, Sendable { public let held: Int64 }
+/// Errors of the consortium that also say how to report them (exit status, bilingual message).
+public protocol EvidenceErrorConvertible: Error {
+    var evidenceError: EvidenceError { get }
+}
+
+/// The sender's batch starts beyond the size we hold: ask again (tlog-witness's 409 with the size).
+public struct StaleOldSize: EvidenceErrorConvertible, Sendable {
+    public let held: Int64
+    public var evidenceError: EvidenceError {
+        EvidenceError(.unavailable, zh: "对方持有 \(held) 条，与本批次起点不符；请重试", en: "the peer holds \(held) entries, not where this batch starts; try again")
+    }
+}
 
 /// A checkpoint that cannot be on the same append-only log as one already held.
-public struct ForkDetected: Error, Sendable { public let proof: ForkProof }
+public struct ForkDetected: EvidenceErrorConvertible, Sendable {
+    public let proof: ForkProof
+    public var evidenceError: EvidenceError {
+        EvidenceError(.verification, zh: "检测到分叉：节点 \(proof.node) 的检查点互不一致，已拒绝并保存证明（consortium alerts）",
+                      en: "fork detected: checkpoints of node \(proof.node) are inconsistent; refused, proof kept (consortium alerts)")
+    }
+}
 
 extension Ledger {
     /// Apply another node's batch to this ledger (a replica of that node, or a node restoring itself),
@@ -36,7 +52,10 @@ extension Ledger {
         guard cp.origin == origin else {
             throw EvidenceError(.verification, zh: "检查点来源名 \(cp.origin) 不是 \(origin)", en: "checkpoint origin \(cp.origin) is not \(origin)")
         }
-        guard b.node == nodeID, cp.size == b.end else {
+        guard cp.size > 0 || cp.root == MerkleHasher.emptyRoot else {
+            throw EvidenceError(.verification, zh: "大小为 0 的检查点必须是空树的根", en: "a checkpoint of size 0 must have the empty tree's root")
+        }
+        guard b.node == nodeID, cp.size == b.end, b.start >= 0 else {
             throw EvidenceError(.dataError, zh: "批次与检查点大小不符", en: "batch range does not match its checkpoint")
         }
         return try db.writeTransaction {
@@ -52,7 +71,7 @@ extension Ledger {
             }
             if n < m {
                 let r = try proofs.root(size: n)
-                if r == cp.root, let held { return .unchanged(held) }
+                if r == cp.root || n == 0, let held { return .unchanged(held) }
                 let path = (n & (n - 1) == 0 ? [r] : []) + (try proofs.consistencyProof(from: n, to: m))
                 throw ForkDetected(proof: ForkProof(node: nodeID, origin: origin, first: b.checkpointNote, second: held!.note,
                                                     path: path, detectedBy: detectedBy))
@@ -98,7 +117,12 @@ extension Ledger {
                 let id = LedgerEntry.evidenceID(node: nodeID, index: idx)
                 guard e.evidenceID == id else { throw bad("id", id, e.evidenceID) }
                 guard e.prevHash == prev else { throw bad("prev", Hex.encode(prev), Hex.encode(e.prevHash)) }
-                for a in e.artifacts { try artifact(a) }
+                for a in e.artifacts {
+                    guard Self.isDigest(a.sha256), Self.isDigest(a.sm3), a.size >= 0 else {
+                        throw bad("artifact digest", "64 lowercase hex digits and a size", "\(a.sha256) / \(a.sm3) / \(a.size)")
+                    }
+                    try artifact(a)
+                }
                 insEntry.reset()
                 insEntry.bind(1, idx).bind(2, e.evidenceID).bind(3, e.kind).bind(4, e.time).bind(5, e.node).bind(6, e.caseID)
                     .bind(7, e.officer).bind(8, e.method).bind(9, e.note).bind(10, e.prevHash).bind(11, e.leafHash).bind(12, body)
@@ -121,6 +145,11 @@ extension Ledger {
             }
             return .applied(added: Int(n - m), checkpoint: try storeCheckpoint(cp, note: b.checkpointNote))
         }
+    }
+
+    /// 64 lowercase hex digits (what every artifact digest must look like before it names a file).
+    public static func isDigest(_ s: String) -> Bool {
+        s.utf8.count == 64 && s.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
     }
 
     private func storeCheckpoint(_ cp: Checkpoint, note: String) throws -> StoredCheckpoint {
@@ -158,7 +187,7 @@ extension Ledger {
     public func batch(old: Int64, max: Int64) throws -> EntryBatch? {
         try db.readTransaction {
             let total = try size()
-            guard old < total else { return nil }
+            guard old >= 0, max > 0, old < total else { return nil }
             var s = try db.statement("SELECT size, note FROM checkpoints WHERE size > ? AND size <= ? ORDER BY size DESC LIMIT 1")
             s.bind(1, old).bind(2, old + max)
             var end: Int64
@@ -269,6 +298,28 @@ extension Ledger {
         public var detail: String
         public var proof: String?
         public var created: String
+        public var acknowledged: String?    // the operator's note, once acknowledged
+    }
+
+    /// Record that an operator has dealt with an alert (the alert itself stays).
+    public func acknowledgeAlert(_ id: Int64, note: String) throws {
+        try db.writeTransaction {
+            let q = try db.statement("SELECT 1 FROM alerts WHERE id = ?")
+            q.bind(1, id)
+            guard try q.step() else { throw EvidenceError(.notFound, zh: "没有告警 #\(id)", en: "no alert #\(id)") }
+            q.reset()
+            let s = try db.statement("INSERT OR IGNORE INTO alert_acks(alert_id, note, created) VALUES (?,?,?)")
+            s.bind(1, id).bind(2, note).bind(3, UTCTime.now())
+            try s.run()
+        }
+    }
+
+    /// Whether any artifact of this ledger names the object.
+    public func references(sha256: String) throws -> Bool {
+        let s = try db.statement("SELECT 1 FROM artifacts WHERE sha256 = ? LIMIT 1")
+        s.bind(1, sha256)
+        defer { s.reset() }
+        return try s.step()
     }
 
     public func recordAlert(node: String, kind: String, detail: String, proof: String?) throws {
@@ -280,11 +331,11 @@ extension Ledger {
     }
 
     public func alerts() throws -> [Alert] {
-        let s = try db.statement("SELECT id, node, kind, detail, proof, created FROM alerts ORDER BY id")
+        let s = try db.statement("SELECT a.id, a.node, a.kind, a.detail, a.proof, a.created, k.note FROM alerts a LEFT JOIN alert_acks k ON k.alert_id = a.id ORDER BY a.id")
         var out: [Alert] = []
         while try s.step() {
             out.append(Alert(id: s.int(0), node: s.text(1) ?? "", kind: s.text(2) ?? "", detail: s.text(3) ?? "",
-                             proof: s.isNull(4) ? nil : s.text(4), created: s.text(5) ?? ""))
+                             proof: s.isNull(4) ? nil : s.text(4), created: s.text(5) ?? "", acknowledged: s.isNull(6) ? nil : s.text(6)))
         }
         return out
     }

@@ -53,7 +53,7 @@ public enum Restore {
             for body in b.bodies { for a in try Ledger.parseEntry(body, leaf: []).artifacts { wanted.insert(a.sha256) } }
             for d in node.missingObjects(Array(wanted).sorted()) {
                 let tmp = node.temporaryObjectPath()
-                let o = try c.request("GET", "/v1/objects/\(d)", toFile: tmp, maxBytes: 64 << 30)
+                let o = try c.request("GET", "/v1/objects/\(d)", toFile: tmp, maxBytes: 64 << 30, long: true)
                 if o.status == 404 { unlink(tmp); missing += 1; continue }
                 guard o.status == 200 else { unlink(tmp); throw c.failure(o, "对象 / object \(d)") }
                 try node.receiveObject(tmpPath: tmp, expectedSHA256: d)

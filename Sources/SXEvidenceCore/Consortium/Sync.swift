@@ -19,7 +19,7 @@ public enum ObjectBundle {
         while pos < data.count {
             guard let nl = data[pos...].prefix(100).firstIndex(of: 0x0A) else { return nil }
             let parts = String(decoding: data[pos..<nl], as: UTF8.self).split(separator: " ")
-            guard parts.count == 2, parts[0].utf8.count == 64, Hex.decode(String(parts[0])) != nil,
+            guard parts.count == 2, Ledger.isDigest(String(parts[0])),
                   let size = Int(parts[1]), size >= 0, nl + 1 + size <= data.count else { return nil }
             out.append((String(parts[0]), data[(nl + 1)..<(nl + 1 + size)]))
             pos = nl + 1 + size
@@ -108,19 +108,24 @@ public final class SyncSession {
                                     en: "the city refused the push: this ledger is inconsistent with a checkpoint it holds (fork); it kept the proof. \(r.text)")
             }
             guard r.status == 200 else { throw c.failure(r, "推送 / the push") }
-            try storeCosignature(r.text, checkpointNote: batch.checkpointNote, size: batch.end, verifier: cos, witness: city.origin)
-            res.cosigned = true
+            res.cosigned = try storeCosignature(r.text, checkpointNote: batch.checkpointNote, size: batch.end, verifier: cos, witness: city.origin)
             res.sent += Int64(batch.bodies.count - Int(held - batch.start))
             res.batches += 1
             held = batch.end
         }
-        // Up to date: make sure we hold the cosignature for the checkpoint the city has.
+        // Up to date. If we lack the city's cosignature on that checkpoint, send the checkpoint alone
+        // (an empty batch): the city answers with its cosignature, or refuses it as a fork when its
+        // copy of the same size has another root.
         if held > 0, try home.ledger.cosignatureLines(size: held).isEmpty, let cp = try home.ledger.checkpoint(size: held) {
-            let r = try c.request("GET", "/v1/replicas/\(home.config.nodeID)/cosignature?size=\(held)")
-            if r.status == 200 {
-                try storeCosignature(r.text, checkpointNote: cp.note, size: held, verifier: cos, witness: city.origin)
-                res.cosigned = true
+            let empty = EntryBatch(node: home.config.nodeID, start: held, bodies: [], old: held, oldRoot: try home.ledger.root(size: held),
+                                   proof: [], checkpointNote: cp.note)
+            let r = try c.request("POST", "/v1/push", body: empty.serialized)
+            if r.status == 409 && !r.contentType.hasPrefix("text/x.tlog.size") {
+                throw EvidenceError(.verification, zh: "市级节点拒绝：本节点账本与其已持有的检查点不一致（分叉），证明已由市级节点保存。\(r.text)",
+                                    en: "the city refused this checkpoint: it is inconsistent with the one it holds (fork); it kept the proof. \(r.text)")
             }
+            guard r.status == 200 else { throw c.failure(r, "检查点 / the checkpoint") }
+            res.cosigned = try storeCosignature(r.text, checkpointNote: cp.note, size: held, verifier: cos, witness: city.origin)
         } else if held > 0 {
             res.cosigned = true
         }
@@ -128,7 +133,9 @@ public final class SyncSession {
         return res
     }
 
-    func storeCosignature(_ lines: String, checkpointNote: String, size: Int64, verifier: Cosignature.Verifier, witness: String) throws {
+    /// Returns false when the city sent no cosignature (it does not cosign, or already cosigned a later checkpoint).
+    func storeCosignature(_ lines: String, checkpointNote: String, size: Int64, verifier: Cosignature.Verifier, witness: String) throws -> Bool {
+        if lines.isEmpty { return false }
         let note = try SignedNote.parse(checkpointNote + lines)
         let check = verifier.check(note.signatures, checkpointText: note.text)
         guard check.ok else {
@@ -136,6 +143,7 @@ public final class SyncSession {
         }
         let own = note.signatures.filter { $0.name == witness }.map(\.line)
         try home.ledger.storeCosignatures(size: size, witness: witness, lines: own)
+        return true
     }
 
     /// Send the objects the peer lacks: small ones bundled, large ones streamed one by one.
@@ -165,7 +173,7 @@ public final class SyncSession {
                 inBundle += 1
                 if bundle.count >= ObjectBundle.bundleLimit { try flush() }
             } else {
-                let r = try c.request("PUT", "/v1/objects/\(a.sha256)", uploadFile: path, uploadSHA256: a.sha256)
+                let r = try c.request("PUT", "/v1/objects/\(a.sha256)", uploadFile: path, uploadSHA256: a.sha256, long: true)
                 guard r.status == 200 else { throw c.failure(r, "对象 / object \(a.sha256)") }
             }
             sent += 1
@@ -219,7 +227,7 @@ public final class SyncSession {
         var n = 0
         for d in node.missingObjects(Array(wanted).sorted()) {
             let tmp = node.temporaryObjectPath()
-            let r = try c.request("GET", "/v1/objects/\(d)", toFile: tmp, maxBytes: 64 << 30)
+            let r = try c.request("GET", "/v1/objects/\(d)", toFile: tmp, maxBytes: 64 << 30, long: true)
             if r.status == 404 { unlink(tmp); continue }
             guard r.status == 200 else { unlink(tmp); throw c.failure(r, "对象 / object \(d)") }
             try node.receiveObject(tmpPath: tmp, expectedSHA256: d)

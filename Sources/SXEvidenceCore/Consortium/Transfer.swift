@@ -70,6 +70,7 @@ public enum TransferFile {
         close(fd)
         closed = true
         guard rename(tmp, path) == 0 else { unlink(tmp); throw POSIXFile.ioError("rename", path) }
+        try POSIXFile.fsyncDirectory(POSIXFile.parent(path))
         return (entries, nObjects, batches)
     }
 
@@ -101,7 +102,7 @@ public enum TransferFile {
             let parts = l.split(separator: " ")
             if parts.count == 3, parts[0] == "object", let size = Int64(parts[2]), size >= 0 {
                 let digest = String(parts[1])
-                guard digest.utf8.count == 64, Hex.decode(digest) != nil else { throw bad("object digest") }
+                guard Ledger.isDigest(digest) else { throw bad("object digest") }
                 let tmp = node.temporaryObjectPath()
                 guard try r.copy(size, toFile: tmp) else { unlink(tmp); throw bad("object \(digest) cut short") }
                 guard try r.line() == "" else { unlink(tmp); throw bad("object terminator") }
@@ -116,8 +117,8 @@ public enum TransferFile {
                     let got = try node.receive(b)
                     res.added += Int64(got.added)
                 } catch let s as StaleOldSize {
-                    // Batches the receiver already has (an earlier import) or that start elsewhere.
-                    if b.end > s.held { throw bad("batch starts at \(b.old), the replica holds \(s.held)") }
+                    // A file exported with --since beyond what the receiver holds: import the earlier part first.
+                    throw bad("batch starts at entry \(b.start) but only \(s.held) are held; import the earlier part first")
                 }
                 res.batches += 1
             } else {

@@ -342,7 +342,13 @@ enum LedgerSchema {
       proof TEXT,
       created TEXT NOT NULL);
     CREATE TABLE object_digests(sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL, sm3 TEXT NOT NULL) WITHOUT ROWID;
-    \(["cosigned", "cosignatures", "alerts", "object_digests"].map { t in """
+    CREATE TABLE alert_acks(
+      id INTEGER PRIMARY KEY,
+      alert_id INTEGER NOT NULL UNIQUE,
+      note TEXT NOT NULL,
+      created TEXT NOT NULL);
+    CREATE INDEX artifacts_sha256 ON artifacts(sha256);
+    \(["cosigned", "cosignatures", "alerts", "object_digests", "alert_acks"].map { t in """
     CREATE TRIGGER \(t)_no_update BEFORE UPDATE ON \(t) BEGIN SELECT RAISE(ABORT, 'sxevidence ledger is append-only'); END;
     CREATE TRIGGER \(t)_no_delete BEFORE DELETE ON \(t) BEGIN SELECT RAISE(ABORT, 'sxevidence ledger is append-only'); END;
     """ }.joined(separator: "\n"))

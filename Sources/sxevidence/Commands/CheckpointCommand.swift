@@ -12,16 +12,20 @@ struct CheckpointCommand: ParsableCommand {
     @Option(help: "Tree size of the checkpoint. 检查点大小。")
     var size: Int64?
 
+    @Flag(help: "Append the city's cosignature lines received for it (still a valid signed note). 附上联署签名。")
+    var cosigned = false
+
     func run() throws {
         let c = global.console()
         try c.run {
             let home = try NodeHome.open(global.homePath)
             let cp = try checkpointAt(home, size)
-            // With the cosignatures the city returned for it, when there are any (still a valid signed note).
-            let note = try home.ledger.cosignedNote(cp)
+            // The note as signed (what time stamps cover); --cosigned adds the city's cosignature lines.
+            let note = cosigned ? try home.ledger.cosignedNote(cp) : cp.note
             if c.json {
                 c.emit(["size": cp.size, "root": Base64.encode(cp.root), "root_hex": Hex.encode(cp.root),
-                        "origin": home.config.origin, "created": cp.created, "note": note,
+                        "origin": home.config.origin, "created": cp.created, "note": cp.note,
+                        "cosigned_note": try home.ledger.cosignedNote(cp),
                         "cosignatures": try home.ledger.cosignatureLines(size: cp.size)])
             } else {
                 c.out(note, terminator: "")

@@ -9,7 +9,7 @@ struct ConsortiumAddCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @Option(help: "Key card file from `sxevidence key --json` on the member ('-' for stdin). 成员公钥卡。") var card: String
-    @Option(help: "The member's server URL (omit when it serves nothing). 成员服务地址。") var endpoint: String = ""
+    @Option(help: "The member's server URL (default: keep the one already listed, else none). 成员服务地址。") var endpoint: String?
     @Flag(help: "The member also cosigns (witnesses) checkpoints. 该成员参与联署。") var cosigner = false
 
     func run() throws {
@@ -26,9 +26,20 @@ struct ConsortiumAddCommand: ParsableCommand {
             try NodeConfig.validateNodeID(id)
             _ = try Ed25519Key.fromPublic(edKey)
             _ = try SM2Key.fromPublicPoint(smKey)
-            let role = NodeRole(rawValue: o["role"] as? String ?? "county") ?? .county
-            let m = ConsortiumPolicy.Member(nodeID: id, name: o["name"] as? String ?? id, role: role, origin: origin,
-                                            ed25519: edKey, sm2: smKey, endpoint: endpoint)
+            guard let role = NodeRole(rawValue: o["role"] as? String ?? "county") else {
+                throw EvidenceError(.dataError, zh: "公钥卡中的角色无效", en: "the key card's role is neither city nor county")
+            }
+            // The card's verifier keys, when present, must be the keys it lists.
+            let edV = try Ed25519NoteVerifier(name: origin, publicKey: edKey)
+            let smV = try SM2NoteVerifier(name: origin, publicPoint: smKey)
+            for (given, computed) in [((o["ed25519"] as? [String: Any])?["vkey"] as? String, edV.vkey), ((o["sm2"] as? [String: Any])?["vkey"] as? String, smV.vkey)] {
+                if let given, given != computed {
+                    throw EvidenceError(.dataError, zh: "公钥卡自相矛盾：验证公钥与公钥不符", en: "the key card contradicts itself: a verifier key does not match its public key")
+                }
+            }
+            if let e = endpoint, !e.isEmpty { _ = try NodeClient(base: e, node: id, key: nil) }   // validates the form
+            var m = ConsortiumPolicy.Member(nodeID: id, name: o["name"] as? String ?? id, role: role, origin: origin,
+                                            ed25519: edKey, sm2: smKey, endpoint: endpoint ?? "")
             let p = try publishPolicy(home) { p in
                 if id == p.city {
                     guard let old = p.cityMember, old.ed25519 == edKey, old.sm2 == smKey else {
@@ -39,6 +50,7 @@ struct ConsortiumAddCommand: ParsableCommand {
                 if let other = p.members.first(where: { $0.origin == origin && $0.nodeID != id }) {
                     throw usageError("来源名已被 \(other.nodeID) 使用", "origin already used by \(other.nodeID)")
                 }
+                if endpoint == nil, let old = p.member(id) { m.endpoint = old.endpoint }
                 p.members = p.members.filter { $0.nodeID != id } + [m]
                 p.members.sort { $0.nodeID < $1.nodeID }
                 if cosigner && !p.cosigners.contains(id) { p.cosigners.append(id) }

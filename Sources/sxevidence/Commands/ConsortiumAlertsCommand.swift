@@ -5,16 +5,23 @@ import SXEvidenceCore
 struct ConsortiumAlertsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "alerts",
-        abstract: "List alerts (forks with their proofs). Exit 1 when there are any. 列出告警（分叉证明）。")
+        abstract: "List alerts (forks with their proofs); acknowledge one once dealt with. Exit 1 while any is unacknowledged. 列出并确认告警。")
 
     @OptionGroup var global: GlobalOptions
     @Option(help: "Write each proof to DIR/alert-ID-NODE.json for a third party. 导出证明。") var export: String?
+    @Option(help: "Acknowledge alert ID (it stays on record). 确认告警。") var ack: Int64?
+    @Option(help: "With --ack: what was done. 处理说明。") var note: String?
 
     func run() throws {
         let c = global.console()
         try c.run {
             let home = try NodeHome.open(global.homePath)
+            if let ack {
+                guard let note, !note.isEmpty else { throw usageError("--ack 需要 --note 说明处理情况", "--ack needs --note saying what was done") }
+                try home.ledger.acknowledgeAlert(ack, note: note)
+            }
             let alerts = try home.ledger.alerts()
+            let open = alerts.filter { $0.acknowledged == nil }
             var files: [String] = []
             if let export {
                 try POSIXFile.mkdirs(export)
@@ -26,18 +33,23 @@ struct ConsortiumAlertsCommand: ParsableCommand {
                 }
             }
             if c.json {
-                c.emit(["count": alerts.count, "files": files, "alerts": alerts.map { a -> [String: Any] in
-                    ["id": a.id, "node": a.node, "kind": a.kind, "detail": a.detail, "created": a.created, "proof": a.proof ?? NSNull()]
+                c.emit(["count": alerts.count, "open": open.count, "files": files, "alerts": alerts.map { a -> [String: Any] in
+                    ["id": a.id, "node": a.node, "kind": a.kind, "detail": a.detail, "created": a.created, "proof": a.proof ?? NSNull(),
+                     "acknowledged": a.acknowledged ?? NSNull()]
                 }])
             } else if alerts.isEmpty {
                 c.say("没有告警", "no alerts")
             } else {
                 for a in alerts {
-                    c.out("✗ #\(a.id) \(a.created) \(a.node) \(a.kind): \(a.detail)")
+                    if let n = a.acknowledged {
+                        c.out("✓ #\(a.id) \(a.created) \(a.node) \(a.kind): \(a.detail) — \(c.t("已确认", "acknowledged")): \(n)")
+                    } else {
+                        c.out("✗ #\(a.id) \(a.created) \(a.node) \(a.kind): \(a.detail)")
+                    }
                 }
                 for f in files { c.out("  " + f) }
             }
-            if !alerts.isEmpty { throw ExitCode(EvidenceError.Code.verification.exitStatus) }
+            if !open.isEmpty { throw ExitCode(EvidenceError.Code.verification.exitStatus) }
         }
     }
 }

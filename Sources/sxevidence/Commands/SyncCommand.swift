@@ -45,8 +45,6 @@ struct SyncCommand: ParsableCommand {
                         c.say("已从 \(importFile) 导入节点 \(r.node) 的 \(r.added) 条新条目（\(r.batches) 批）、\(r.objects) 个文件，均已校验",
                               "imported \(r.added) new entries (\(r.batches) batches) and \(r.objects) files of node \(r.node) from \(importFile), all verified")
                     }
-                } catch let f as ForkDetected {
-                    throw forkError(f)
                 }
                 return
             }
@@ -68,11 +66,12 @@ struct SyncCommand: ParsableCommand {
                         let r = try session.pull(m, into: node, objects: !noObjects)
                         c.endProgress()
                         results.append(["node": m.nodeID, "ok": true, "added": r.added, "objects": r.objects, "size": r.size])
-                        c.say("✓ \(m.nodeID) \(m.name)：新增 \(r.added) 条，\(r.objects) 个文件，副本 \(r.size) 条，已联署并锚定",
-                              "✓ \(m.nodeID) \(m.name): \(r.added) new entries, \(r.objects) files, replica at \(r.size), cosigned and anchored")
+                        let cosigns = p.cosigners.contains(home.config.nodeID)
+                        c.say("✓ \(m.nodeID) \(m.name)：新增 \(r.added) 条，\(r.objects) 个文件，副本 \(r.size) 条" + (cosigns ? "，已联署并锚定" : ""),
+                              "✓ \(m.nodeID) \(m.name): \(r.added) new entries, \(r.objects) files, replica at \(r.size)" + (cosigns ? ", cosigned and anchored" : ""))
                     } catch {
                         c.endProgress()
-                        let e = (error as? ForkDetected).map(forkError) ?? (error as? EvidenceError) ?? EvidenceError(.internalError, zh: "\(error)", en: "\(error)")
+                        let e = (error as? EvidenceErrorConvertible)?.evidenceError ?? (error as? EvidenceError) ?? EvidenceError(.internalError, zh: "\(error)", en: "\(error)")
                         results.append(["node": m.nodeID, "ok": false, "error": e.message(c.lang), "exit": Int(e.code.exitStatus)])
                         c.say("✗ \(m.nodeID) \(m.name)：\(e.zh)", "✗ \(m.nodeID) \(m.name): \(e.en)")
                         if worst == nil || e.code == .verification { worst = e.code }
@@ -95,9 +94,4 @@ struct SyncCommand: ParsableCommand {
             }
         }
     }
-}
-
-func forkError(_ f: ForkDetected) -> EvidenceError {
-    EvidenceError(.verification, zh: "检测到分叉：节点 \(f.proof.node) 的检查点互不一致，已拒绝并保存证明（consortium alerts）",
-                  en: "fork detected: checkpoints of node \(f.proof.node) are inconsistent; refused, proof kept (consortium alerts)")
 }

@@ -52,7 +52,9 @@ struct VerifyCommand: ParsableCommand {
 
     func verifyConsortium(_ home: NodeHome, _ c: Console) throws {
         let node = ConsortiumNode(home: home, keys: nil)
-        let reports = try ConsortiumVerifier(node: node).run { what, done, total in c.progress("\(what) \(done)/\(total)") }
+        var cv = ConsortiumVerifier(node: node)
+        cv.checkObjects = !noObjects
+        let reports = try cv.run { what, done, total in c.progress("\(what) \(done)/\(total)") }
         c.endProgress()
         let ok = reports.allSatisfy(\.ok)
         if c.json {
