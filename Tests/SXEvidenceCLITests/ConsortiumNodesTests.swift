@@ -199,14 +199,22 @@ struct EvidenceTestError: Error, CustomStringConvertible {
         try net.expectConverged(nil, "after a county was offline")
 
         // 2. The city killed with SIGKILL in the middle of a county's sync, then restarted.
-        try net.addFiles("330681", count: 1500, tag: "bulk")
+        // 30 registrations of 50 files: 30 checkpoints, so the sync below is 30 batches.
+        for k in 0..<30 { try net.addFiles("330681", count: 50, tag: "bulk\(k)") }
         let syncing = Process()
         syncing.executableURL = URL(fileURLWithPath: binary)
-        syncing.arguments = ["sync", "--batch", "25", "--home", net.home("330681")]
+        syncing.arguments = ["sync", "--batch", "50", "--home", net.home("330681")]
         syncing.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         syncing.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try syncing.run()
-        usleep(700_000)
+        // Kill the city once part of the transfer has landed (polling its replica), not after a guess.
+        let replicaDB = net.home("330600") + "/replicas/330681/ledger.db"
+        let countBefore = try net.size("330681") - 1500
+        for _ in 0..<1000 {
+            let n = Int64((try? net.s.run(["sqlite3", replicaDB, "SELECT COUNT(*) FROM entries"]).out.trimmingCharacters(in: .whitespacesAndNewlines)) ?? "") ?? 0
+            if n >= countBefore + 100 { break }
+            usleep(10_000)
+        }
         net.city.stop(kill: true)
         syncing.waitUntilExit()
         #expect(syncing.terminationStatus == 75, "sync cut by the city's death: \(syncing.terminationStatus)")
