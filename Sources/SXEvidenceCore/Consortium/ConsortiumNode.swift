@@ -171,6 +171,13 @@ public final class ConsortiumNode {
         refresh()
         guard let cp = try replica.checkpoint(), cp.size > 0 else { return [] }
         if let done = try home.ledger.cosigned(origin: m.origin, size: cp.size) {
+            guard done.root == cp.root else {
+                // Cosigned earlier (add-checkpoint) with another root at this very size: a fork.
+                let proof = ForkProof(node: m.nodeID, origin: m.origin, first: try Self.stripCosignatures(done.note, witness: keys.name),
+                                      second: cp.note, path: [], detectedBy: home.config.nodeID)
+                try raiseFork(proof, member: m)
+                throw ForkDetected(proof: proof)
+            }
             return try Self.cosignatureLines(done.note, witness: keys.name)
         }
         // A witness never cosigns a smaller tree than it already has (tlog-cosignature: the latest it

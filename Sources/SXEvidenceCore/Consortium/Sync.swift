@@ -103,6 +103,9 @@ public final class SyncSession {
                 (held, _) = try remoteState(c, node: home.config.nodeID)
                 continue
             }
+            if r.status == 409 && r.contentType.hasPrefix("text/x.tlog.size") {
+                throw EvidenceError(.unavailable, zh: "市级节点持有的大小一再变化（并发同步？），请稍后重试", en: "the size the city holds kept changing (a concurrent sync?); try again later")
+            }
             if r.status == 409 {
                 throw EvidenceError(.verification, zh: "市级节点拒绝：本节点账本与其已持有的检查点不一致（分叉），证明已由市级节点保存。\(r.text)",
                                     en: "the city refused the push: this ledger is inconsistent with a checkpoint it holds (fork); it kept the proof. \(r.text)")
