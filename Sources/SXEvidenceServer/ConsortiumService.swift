@@ -297,6 +297,24 @@ public final class ConsortiumService: @unchecked Sendable {
             guard let b else { return Response(status: .noContent) }
             return Self.bytes(b, type: "application/x.sxevidence-batch")
         }
+        // The anchor entry for a member's cosigned checkpoint, with its inclusion proof in our log
+        // (sxevidence-bundle(5) puts both in court bundles).
+        router.get("v1/anchors/:node") { req, ctx -> Response in
+            switch await self.authenticate(req) {
+            case .failure(let r): return r.response
+            case .success: break
+            }
+            let id = ctx.parameters.get("node") ?? ""
+            guard let size = req.uri.queryParameters.get("size", as: Int64.self), size > 0 else { return Self.text(.badRequest, "size required\n") }
+            let answer = try await self.run { node -> [UInt8]? in
+                guard let m = try node.policy().member(id), let row = try node.home.ledger.cosigned(origin: m.origin, size: size),
+                      let idx = row.anchorIndex, let e = try node.home.ledger.entry(index: idx), let cp = try node.home.ledger.checkpoint() else { return nil }
+                let proof = TlogProof(index: idx, hashes: try node.home.ledger.inclusionProof(index: idx, size: cp.size), checkpointNote: cp.note, extra: e.body)
+                return Array(proof.serialized.utf8)
+            }
+            guard let answer else { return Self.text(.notFound, "no anchor for that checkpoint\n") }
+            return Self.bytes(answer, type: "text/x.tlog-proof")
+        }
         router.post("v1/push") { req, _ -> Response in
             let member: ConsortiumPolicy.Member
             switch await self.authenticate(req) {

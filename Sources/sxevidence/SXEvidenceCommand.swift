@@ -13,7 +13,7 @@ struct SXEvidenceCommand: AsyncParsableCommand {
         version: SXEvidence.version,
         subcommands: [
             InitCommand.self, KeyCommand.self, AddCommand.self, CaptureCommand.self, LiveCommand.self, LogCommand.self, ShowCommand.self,
-            CheckpointCommand.self, ProofCommand.self, TimestampCommand.self, TSACommand.self, ConsortiumCommand.self, SyncCommand.self, RestoreCommand.self, ServeCommand.self, VerifyCommand.self, SelfTestCommand.self, VersionCommand.self,
+            CheckpointCommand.self, ProofCommand.self, TimestampCommand.self, TSACommand.self, ConsortiumCommand.self, SyncCommand.self, RestoreCommand.self, ExportCommand.self, ServeCommand.self, VerifyCommand.self, SelfTestCommand.self, VersionCommand.self,
         ]
     )
 }

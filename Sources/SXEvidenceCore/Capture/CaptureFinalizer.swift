@@ -126,8 +126,12 @@ extension WebCapture {
                                 }),
             "exchanges": .array(allExchanges.map(Self.manifestExchange)),
             "warc_records": .array(records.map { r in
-                var o: [String: CanonicalValue] = ["id": .string(r.id), "type": .string(r.type), "block_sha256": .string(r.blockSHA256)]
+                var o: [String: CanonicalValue] = ["id": .string(r.id), "type": .string(r.type), "block_sha256": .string(r.blockSHA256),
+                                                   "date": .string(r.date), "offset": .int(r.offset), "length": .int(r.length)]
                 if let u = r.uri { o["uri"] = .string(u) }
+                if let st = r.status { o["status"] = .int(Int64(st)) }
+                if let m = r.mime { o["mime"] = .string(m) }
+                if let p = r.payloadSHA256 { o["payload_sha256"] = .string(p) }
                 return .object(o)
             }),
         ]

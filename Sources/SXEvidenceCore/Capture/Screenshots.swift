@@ -59,4 +59,21 @@ public struct ScreenshotTaker: Sendable {
         }
         return (shots, log)
     }
+
+    /// Print a page (a local file URL) to PDF.
+    func printPDF(url: String, out: String) -> Bool {
+        var args = ["--headless", "--disable-gpu", "--no-first-run", "--disable-extensions", "--print-to-pdf=\(out)", "--no-pdf-header-footer"]
+        if getuid() == 0 { args.append("--no-sandbox") }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: browser)
+        p.arguments = args + [url]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        guard (try? p.run()) != nil else { return false }
+        let deadline = Date().addingTimeInterval(60)
+        while p.isRunning && Date() < deadline { usleep(50_000) }
+        if p.isRunning { p.terminate() }
+        p.waitUntilExit()
+        return FileManager.default.fileExists(atPath: out)
+    }
 }

@@ -10,7 +10,21 @@ import Glibc
 final class WARCWriter {
     let path: String
     private let fd: Int32
-    private(set) var records: [(id: String, type: String, uri: String?, blockSHA256: String)] = []
+    /// Every record written, with where its gzip member lies in the file (for CDXJ indexes, WACZ).
+    struct RecordInfo {
+        var id: String
+        var type: String
+        var uri: String?
+        var blockSHA256: String
+        var date: String
+        var offset: Int64
+        var length: Int64
+        var status: Int?          // response records: HTTP status
+        var mime: String?         // response records: Content-Type of the payload
+        var payloadSHA256: String?
+    }
+    private(set) var records: [RecordInfo] = []
+    private var written: Int64 = 0
     /// One deflate state for the whole file, reset between records (each record is its own gzip member).
     private let compressor: NIOCompressor
 
@@ -40,6 +54,7 @@ final class WARCWriter {
         let length = Int64(head.count) + bodySize
         h += "WARC-Block-Digest: sha256:\(Hex.encode(blockSHA256))\r\nContent-Length: \(length)\r\n\r\n"
         try compressor.resetStream()
+        let start = written
         try deflate(compressor, Array(h.utf8) + head, last: false)
         if let bodyPath {
             let infd = open(bodyPath, O_RDONLY | O_CLOEXEC)
@@ -56,7 +71,8 @@ final class WARCWriter {
             }
         }
         try deflate(compressor, [0x0D, 0x0A, 0x0D, 0x0A], last: true)
-        records.append((id, type, uri, Hex.encode(blockSHA256)))
+        records.append(RecordInfo(id: id, type: type, uri: uri, blockSHA256: Hex.encode(blockSHA256), date: date,
+                                  offset: start, length: written - start))
         return id
     }
 
@@ -80,6 +96,9 @@ final class WARCWriter {
         if let t = ex.truncated { f.append(("WARC-Truncated", t)) }
         try write(type: "response", id: responseID, date: ex.started, uri: ex.url, fields: f, head: ex.responseHead,
                   bodyPath: ex.bodyPath, bodySize: ex.bodySize, blockSHA256: ex.blockSHA256)
+        records[records.count - 1].status = ex.status
+        records[records.count - 1].mime = ex.header("content-type")
+        records[records.count - 1].payloadSHA256 = Hex.encode(ex.bodySHA256)
         return responseID
     }
 
@@ -100,6 +119,7 @@ final class WARCWriter {
             }
             off += w
         }
+        written += Int64(raw.count)
     }
 
     func sync() throws {

@@ -5,10 +5,16 @@ import SXEvidenceCore
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Recompute and check everything in the node home. 校验整个节点账本与证据文件。",
-        discussion: "Exit status 0 when everything verifies, 1 when anything does not (each failure is named).")
+        abstract: "Recompute and check everything in the node home, or an exported bundle offline. 校验节点账本，或离线核验证据包。",
+        discussion: "With BUNDLE: no node home is used (sxevidence-bundle(5)). Exit status 0 when everything verifies, 1 when anything does not (each failure is named), 65 for a malformed or unsafe bundle.")
 
     @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "An evidence bundle to verify offline. 证据包。") var bundle: String?
+
+    @Option(help: "With BUNDLE: the consortium policy obtained separately (trust roots). 另行取得的联盟策略。") var policy: String?
+
+    @Option(name: .customLong("tsa-ca"), help: "With BUNDLE: TSA root certificates obtained separately. 时间戳根证书。") var tsaCA: String?
 
     @Flag(name: .customLong("no-objects"), help: "Skip re-hashing the stored files. 不重算证据文件哈希。")
     var noObjects = false
@@ -19,6 +25,7 @@ struct VerifyCommand: ParsableCommand {
     func run() throws {
         let c = global.console()
         try c.run {
+            if let bundle { return try verifyBundle(bundle, c) }
             let home = try NodeHome.open(global.homePath)
             if consortium { return try verifyConsortium(home, c) }
             var v = LedgerVerifier(home: home)
@@ -78,5 +85,26 @@ struct VerifyCommand: ParsableCommand {
             c.say(ok ? "结论：联盟副本全部通过" : "结论：未通过", ok ? "verdict: OK, every replica and anchor verifies" : "verdict: FAILED")
         }
         if !ok { throw ExitCode(EvidenceError.Code.verification.exitStatus) }
+    }
+
+    func verifyBundle(_ path: String, _ c: Console) throws {
+        var v = BundleVerifier(path: path)
+        v.trustedPolicy = try policy.map(POSIXFile.readText)
+        v.tsaRoots = try tsaCA.map(POSIXFile.readText)
+        v.progress = { c.progress($0) }
+        let r = try v.run()
+        c.endProgress()
+        if c.json {
+            c.emit(["ok": r.ok, "items": r.items, "trust_roots_confirmed": r.trustRootsConfirmed, "city_key": r.cityKey,
+                    "checks": r.checks.map { ["item": $0.item, "check": $0.name, "ok": $0.ok, "detail": $0.detail] }])
+        } else {
+            for k in r.checks { c.out("\(k.ok ? "✓" : "✗") [\(k.item)] \(k.name): \(k.detail)") }
+            if !r.trustRootsConfirmed {
+                c.say("注意：未给出 --policy，信任根取自证据包本身；请核对市级节点公钥 \(r.cityKey) 与另行取得的一致",
+                      "note: no --policy given, so the trust roots come from the bundle itself; check that city key \(r.cityKey) is the one you were given")
+            }
+            c.say(r.ok ? "结论：证据包核验通过（\(r.items) 项）" : "结论：证据包核验未通过", r.ok ? "verdict: VALID (\(r.items) items)" : "verdict: INVALID")
+        }
+        if !r.ok { throw ExitCode(EvidenceError.Code.verification.exitStatus) }
     }
 }

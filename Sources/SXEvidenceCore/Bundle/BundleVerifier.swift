@@ -1,0 +1,182 @@
+import Foundation
+
+/// Offline verification of a court bundle (sxevidence-bundle(5), VERIFICATION). Needs no node
+/// home; every check is reported with the values it compared.
+public struct BundleVerifier {
+    public struct Check: Sendable, Codable {
+        public var item: String        // evidence ID, or "bundle"
+        public var name: String
+        public var ok: Bool
+        public var detail: String      // values compared
+    }
+
+    public struct Report: Sendable, Codable {
+        public var checks: [Check] = []
+        public var trustRootsConfirmed = false
+        public var cityKey = ""
+        public var items = 0
+        public var ok: Bool { !checks.isEmpty && checks.allSatisfy(\.ok) }
+    }
+
+    public let path: String
+    /// The consortium policy the court obtained separately; nil: the bundle's own is used, and said so.
+    public var trustedPolicy: String?
+    /// TSA roots given separately; nil: the roots in the bundle.
+    public var tsaRoots: String?
+    public var progress: (String) -> Void = { _ in }
+
+    public init(path: String) { self.path = path }
+
+    public func run() throws -> Report {
+        try CryptoSelfTest.require()
+        let zip = try ZipReader(path: path)
+        var r = Report()
+        func check(_ item: String, _ name: String, _ ok: Bool, _ detail: String) { r.checks.append(Check(item: item, name: name, ok: ok, detail: detail)) }
+
+        // 1. The index, and every file it lists.
+        let indexBytes = try zip.bytes("bundle.json", limit: 64 << 20)
+        guard let index = try? MiniJSON.parse(indexBytes), index["format"]?.string == BundleExporter.format,
+              let items = index["items"]?.array, let files = index["files"]?.array, let policyPath = index["policy"]?.string else {
+            throw EvidenceError(.dataError, zh: "bundle.json 缺失或格式不对（应为 \(BundleExporter.format)）", en: "bundle.json is missing or not \(BundleExporter.format)")
+        }
+        var digests: [String: (size: Int64, sha256: String, sm3: String)] = [:]
+        func digest(_ p: String) throws -> (size: Int64, sha256: String, sm3: String) {
+            if let d = digests[p] { return d }
+            progress(p)
+            let d = try zip.digests(p)
+            digests[p] = d
+            return d
+        }
+        var listed = Set<String>(["bundle.json"])
+        for f in files {
+            guard let p = f["path"]?.string, let size = f["size"]?.int, let sha = f["sha256"]?.string, let sm3 = f["sm3"]?.string else {
+                check("bundle", "files", false, "malformed file record in bundle.json"); continue
+            }
+            listed.insert(p)
+            guard zip.entries[p] != nil else { check("bundle", "file \(p)", false, "listed in bundle.json but absent"); continue }
+            let d = try digest(p)
+            check("bundle", "file \(p)", d.size == size && d.sha256 == sha && d.sm3 == sm3,
+                  "size \(d.size)/\(size) sha256 \(d.sha256)\(d.sha256 == sha ? "" : " != \(sha)") sm3 \(d.sm3)\(d.sm3 == sm3 ? "" : " != \(sm3)")")
+        }
+        let unlisted = zip.order.filter { !listed.contains($0) }
+        check("bundle", "no unlisted files", unlisted.isEmpty, unlisted.isEmpty ? "\(zip.order.count) files, all listed" : "unlisted: \(unlisted.joined(separator: ", "))")
+
+        // 2. Trust roots: the policy in the bundle, against the one given separately.
+        let bundlePolicyText = String(decoding: try zip.bytes(policyPath), as: UTF8.self)
+        let (bundlePolicy, _) = try ConsortiumPolicy.verify(bundlePolicyText)
+        var policy = bundlePolicy
+        if let trustedPolicy {
+            let (given, _) = try ConsortiumPolicy.verify(trustedPolicy)
+            let same = given.cityMember?.ed25519 == bundlePolicy.cityMember?.ed25519 && given.cityMember?.sm2 == bundlePolicy.cityMember?.sm2
+            check("bundle", "trust roots", same, "city key in bundle \(Base64.encode(bundlePolicy.cityMember?.ed25519 ?? [])) vs given \(Base64.encode(given.cityMember?.ed25519 ?? []))")
+            r.trustRootsConfirmed = same
+            policy = given
+        } else {
+            check("bundle", "policy signature", true, "consortium policy v\(bundlePolicy.version) signed by city \(bundlePolicy.city) (trust roots taken from the bundle itself)")
+        }
+        guard let city = policy.cityMember else { throw EvidenceError(.dataError, zh: "策略缺少市级节点", en: "policy has no city") }
+        r.cityKey = Base64.encode(city.ed25519)
+        let cityVerifiers = try city.noteVerifiers()
+        let cosigners = try policy.cosigners.compactMap { policy.member($0) }.map { try $0.cosignatureVerifier() }
+
+        // 3. Each item.
+        for it in items {
+            let id = it["id"]?.string ?? "?"
+            r.items += 1
+            func c(_ name: String, _ ok: Bool, _ detail: String) { check(id, name, ok, detail) }
+            do {
+                guard let entryPath = it["entry"]?.string, let proofPath = it["proof"]?.string, let arts = it["artifacts"]?.array else {
+                    c("item record", false, "bundle.json item lacks entry, proof or artifacts"); continue
+                }
+                // Entry: canonical bytes.
+                let body = try zip.bytes(entryPath)
+                let leaf = MerkleHasher().leaf(body)
+                let e = try Ledger.parseEntry(body, leaf: leaf)
+                c("entry canonical bytes", e.recomputedBody == body && e.evidenceID == id,
+                  "\(entryPath): \(body.count) bytes, RFC 8785 form \(e.recomputedBody == body ? "==" : "!=") stored, id \(e.evidenceID)")
+                guard let member = policy.member(e.node) else { c("node in policy", false, "node \(e.node) is not a member"); continue }
+                // Artifacts: the files in the bundle are those the entry names.
+                let listedArts = arts.compactMap { a -> (String, String)? in
+                    guard let n = a["name"]?.string, let p = a["path"]?.string else { return nil }
+                    return (n, p)
+                }
+                c("artifacts listed", listedArts.count == e.artifacts.count && zip.entries.keys.contains(entryPath),
+                  "entry names \(e.artifacts.count), bundle lists \(listedArts.count)")
+                for (k, a) in e.artifacts.enumerated() where k < listedArts.count {
+                    let (n, p) = listedArts[k]
+                    guard zip.entries[p] != nil else { c("artifact \(a.name)", false, "\(p) absent"); continue }
+                    let d = try digest(p)
+                    c("artifact \(a.name)", n == a.name && d.size == a.size && d.sha256 == a.sha256 && d.sm3 == a.sm3,
+                      "size \(d.size)/\(a.size) sha256 \(d.sha256)\(d.sha256 == a.sha256 ? "" : " != \(a.sha256)") sm3 \(d.sm3)\(d.sm3 == a.sm3 ? "" : " != \(a.sm3)")")
+                }
+                // Inclusion in the county checkpoint, its signatures, the city's cosignature.
+                let proof = try TlogProof.parse(String(decoding: try zip.bytes(proofPath), as: UTF8.self))
+                let note = try SignedNote.parse(proof.checkpointNote)
+                let cp = try Checkpoint.parse(text: note.text)
+                let included = proof.index == e.index && cp.origin == member.origin &&
+                    MerkleVerifier.verifyInclusion(leafIndex: proof.index, treeSize: cp.size, leafHash: leaf, proof: proof.hashes, root: cp.root)
+                c("inclusion proof", included, "leaf \(Hex.encode(leaf)) index \(proof.index)/\(e.index) in \(cp.origin) size \(cp.size) root \(Hex.encode(cp.root))")
+                let sigs = note.check(with: try member.noteVerifiers())
+                c("checkpoint signatures", sigs.count == 2 && sigs.allSatisfy(\.ok),
+                  sigs.map { "\($0.verifier.algorithm) \($0.ok ? "valid" : "INVALID")" }.joined(separator: ", ") + (sigs.count == 2 ? "" : " (Ed25519 and SM2 required)"))
+                for v in cosigners {
+                    let res = v.check(note.signatures, checkpointText: note.text)
+                    c("cosignature \(v.name)", res.ok, "Ed25519 \(res.ed25519 ? "valid" : "INVALID/absent"), SM2 \(res.sm2 ? "valid" : "INVALID/absent")" +
+                      (res.time.map { ", time \(UTCTime.format(Date(timeIntervalSince1970: TimeInterval($0))))" } ?? ""))
+                }
+                // The city's anchor entry holding this checkpoint, and its inclusion in the city log.
+                if let anchor = it["anchor"], let aep = anchor["entry"]?.string, let app = anchor["proof"]?.string {
+                    let ab = try zip.bytes(aep)
+                    let aleaf = MerkleHasher().leaf(ab)
+                    let ae = try Ledger.parseEntry(ab, leaf: aleaf)
+                    let anchoredNote = try SignedNote.parse(ae.note ?? "")
+                    let holds = ae.recomputedBody == ab && ae.kind == "anchor" && ae.node == city.nodeID && anchoredNote.text == note.text
+                    c("anchor entry", holds, "\(ae.evidenceID) kind \(ae.kind), node \(ae.node), holds checkpoint \(cp.origin) size \(cp.size): \(anchoredNote.text == note.text)")
+                    let ap = try TlogProof.parse(String(decoding: try zip.bytes(app), as: UTF8.self))
+                    let anote = try SignedNote.parse(ap.checkpointNote)
+                    let acp = try Checkpoint.parse(text: anote.text)
+                    let aok = ap.index == ae.index && acp.origin == city.origin && (ap.extra == nil || ap.extra! == ab) &&
+                        MerkleVerifier.verifyInclusion(leafIndex: ap.index, treeSize: acp.size, leafHash: aleaf, proof: ap.hashes, root: acp.root)
+                    c("anchor inclusion proof", aok, "leaf \(Hex.encode(aleaf)) index \(ap.index) in \(acp.origin) size \(acp.size) root \(Hex.encode(acp.root))")
+                    let asigs = anote.check(with: cityVerifiers)
+                    c("city checkpoint signatures", asigs.count == 2 && asigs.allSatisfy(\.ok), asigs.map { "\($0.verifier.algorithm) \($0.ok ? "valid" : "INVALID")" }.joined(separator: ", "))
+                    for v in cosigners {
+                        c("anchored cosignature \(v.name)", v.check(anchoredNote.signatures, checkpointText: anchoredNote.text).ok, "in the anchor entry's note")
+                    }
+                } else {
+                    c("anchor entry", false, "the item has no anchor")
+                }
+                // Time stamps over the county checkpoint note as signed (without cosignatures).
+                let plain = SignedNote(text: note.text, signatures: note.signatures.filter { $0.name == member.origin }).serialized
+                var stampedNote = plain
+                if let tpp = it["timestamped_proof"]?.string {
+                    let tp = try TlogProof.parse(String(decoding: try zip.bytes(tpp), as: UTF8.self))
+                    let tn = try SignedNote.parse(tp.checkpointNote)
+                    let tcp = try Checkpoint.parse(text: tn.text)
+                    let tsigs = tn.check(with: try member.noteVerifiers())
+                    let tok = tp.index == e.index && tcp.origin == member.origin && tsigs.count == 2 && tsigs.allSatisfy(\.ok) &&
+                        MerkleVerifier.verifyInclusion(leafIndex: tp.index, treeSize: tcp.size, leafHash: leaf, proof: tp.hashes, root: tcp.root)
+                    c("time-stamped checkpoint", tok, "inclusion in \(tcp.origin) size \(tcp.size), Ed25519 and SM2 signatures")
+                    stampedNote = tp.checkpointNote
+                }
+                for t in it["timestamps"]?.array ?? [] {
+                    guard let tp = t["token"]?.string, let alg = DigestAlgorithm(rawValue: t["algorithm"]?.string ?? "") else {
+                        c("time stamp", false, "malformed time-stamp record"); continue
+                    }
+                    let roots = try tsaRoots ?? (t["tsa_roots"]?.string).map { String(decoding: try zip.bytes($0), as: UTF8.self) } ?? ""
+                    do {
+                        let info = try TimeStamp.verify(response: try zip.bytes(tp), digest: Hashing.digest(alg, Array(stampedNote.utf8)),
+                                                        algorithm: alg, request: nil, trustedPEM: roots)
+                        c("time stamp \(alg.rawValue)", true, "genTime \(info.genTime), serial \(info.serial), TSA \(info.signer ?? "?")\(tsaRoots == nil ? " (roots from the bundle)" : "")")
+                    } catch let err as EvidenceError {
+                        c("time stamp \(alg.rawValue)", false, err.en)
+                    }
+                }
+            } catch let err as EvidenceError {
+                c("item", false, err.en)
+            }
+        }
+        if items.isEmpty { check("bundle", "items", false, "no items") }
+        return r
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// 电子数据存证证书 (evidence certificate), Chinese first, with the fields of an extraction record
+/// (电子数据提取笔录). Plain HTML with inline CSS and an embedded thumbnail, so it renders anywhere
+/// and can be printed to PDF by headless Chromium.
+struct EvidenceCertificate {
+    let home: NodeHome
+    let entry: LedgerEntry
+    let checkpoint: Ledger.StoredCheckpoint
+    let cosignedNote: String
+    let anchorEntry: LedgerEntry
+    let anchorProof: TlogProof
+    let stamps: [Ledger.TimestampRow]
+    let stampSize: Int64
+    let policy: ConsortiumPolicy
+
+    static func esc(_ s: String) -> String {
+        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+
+    func row(_ zh: String, _ en: String, _ value: String, mono: Bool = false) -> String {
+        "<tr><th>\(Self.esc(zh))<br><small>\(Self.esc(en))</small></th><td\(mono ? " class=\"m\"" : "")>\(Self.esc(value))</td></tr>\n"
+    }
+
+    /// The capture manifest, when the entry has one (web and live captures).
+    func manifest() -> [String: Any]? {
+        guard let a = entry.artifacts.first(where: { $0.name == "manifest.json" || $0.name == "live-manifest.json" }),
+              let bytes = try? POSIXFile.readAll(home.store.path(forSHA256: a.sha256)) else { return nil }
+        return try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any]
+    }
+
+    func html() throws -> String {
+        let m = manifest()
+        let node = policy.member(entry.node)
+        let city = policy.cityMember
+        var h = """
+        <!DOCTYPE html>
+        <html lang="zh-CN"><head><meta charset="utf-8">
+        <title>电子数据存证证书 \(Self.esc(entry.evidenceID))</title>
+        <style>
+        body{font-family:"WenQuanYi Zen Hei","Noto Sans CJK SC",sans-serif;margin:2em;color:#111}
+        h1{text-align:center;font-size:1.6em;margin-bottom:0}
+        h2{font-size:1.1em;border-bottom:2px solid #8b0000;margin-top:1.4em}
+        .sub{text-align:center;color:#555;margin-top:.2em}
+        table{border-collapse:collapse;width:100%}
+        th{width:11em;text-align:left;vertical-align:top;background:#f4f0ea;padding:4px 6px;border:1px solid #ccc}
+        td{padding:4px 6px;border:1px solid #ccc;word-break:break-all}
+        .m{font-family:monospace;font-size:.85em;white-space:pre-wrap}
+        small{color:#666;font-weight:normal}
+        img{max-width:480px;border:1px solid #999}
+        </style></head><body>
+        <h1>电子数据存证证书</h1>
+        <p class="sub">Electronic Evidence Preservation Certificate · 绍兴市市场监管 市监链</p>
+        <h2>证据信息 / Evidence</h2><table>
+
+        """
+        h += row("证据编号", "Evidence ID", entry.evidenceID, mono: true)
+        h += row("案件编号", "Case", entry.caseID)
+        h += row("取证人员", "Officer", entry.officer)
+        h += row("取证节点", "Node", "\(node?.name ?? "") \(entry.node)")
+        h += row("证据类型", "Kind", entry.kind)
+        if let n = entry.note { h += row("备注", "Note", n) }
+        h += row("登记时间（账本）", "Ledger time (UTC)", entry.time)
+        if let m {
+            if let u = m["url"] as? String { h += row("网址", "URL", u, mono: true) }
+            if let u = m["final_url"] as? String { h += row("最终网址", "Final URL", u, mono: true) }
+            if let s = m["status"] { h += row("HTTP 状态", "HTTP status", "\(s)") }
+            if let s = m["start"] as? String { h += row("取证开始", "Capture start (UTC)", s) }
+            if let s = m["end"] as? String { h += row("取证结束", "Capture end (UTC)", s) }
+            let ex = (m["exchanges"] as? [[String: Any]]) ?? []
+            if let last = ex.last {
+                if let ip = last["ip"] as? String { h += row("服务器 IP", "Server IP", "\(ip)\((last["port"]).map { ":\($0)" } ?? "")", mono: true) }
+                let subj = last.first { $0.key.contains("subject") }?.value ?? (last["tls"] as? [String: Any])?.first { $0.key.contains("subject") }?.value
+                if let subj { h += row("服务器证书主体", "TLS certificate subject", "\(subj)") }
+            }
+        }
+        h += "</table>\n<h2>完整性校验值 / Integrity values</h2><table>\n"
+        for a in entry.artifacts {
+            h += row(a.name, "\(a.size) bytes", "SHA-256 \(a.sha256)\nSM3 \(a.sm3)", mono: true)
+        }
+        h += "</table>\n"
+        if let png = entry.artifacts.first(where: { $0.name.hasSuffix(".png") && $0.size <= 4 << 20 }),
+           let bytes = try? POSIXFile.readAll(home.store.path(forSHA256: png.sha256)) {
+            h += "<h2>截图缩略 / Screenshot</h2><p><img alt=\"\(Self.esc(png.name))\" src=\"data:image/png;base64,\(Base64.encode(bytes))\"></p>\n"
+        }
+        let cp = try Checkpoint.parse(text: try SignedNote.parse(checkpoint.note).text)
+        let cos = try SignedNote.parse(cosignedNote).signatures.filter { $0.name == city?.origin && $0.signature.count > 8 }
+        let cosTime = cos.first.map { s in s.signature.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) } }
+        h += "<h2>账本与锚定 / Ledger and anchor</h2><table>\n"
+        h += row("账本序号", "Ledger index", "\(entry.index)")
+        h += row("叶哈希", "Leaf hash (SHA-256)", Hex.encode(entry.leafHash), mono: true)
+        h += row("县级检查点", "County checkpoint", "\(cp.origin) size \(cp.size) root \(Hex.encode(cp.root))", mono: true)
+        h += row("检查点签名", "Checkpoint signatures", "Ed25519 + SM2 (GB/T 32918), \(node?.origin ?? entry.node)")
+        if let t = cosTime {
+            h += row("市级联署", "City cosignature", "\(city?.origin ?? "") · \(UTCTime.format(Date(timeIntervalSince1970: TimeInterval(t)))) (C2SP tlog-cosignature, Ed25519 + SM2)")
+        }
+        let acp = try Checkpoint.parse(text: try SignedNote.parse(anchorProof.checkpointNote).text)
+        h += row("市级锚定条目", "City anchor entry", "\(anchorEntry.evidenceID) · index \(anchorEntry.index) · \(anchorEntry.time)", mono: true)
+        h += row("市级检查点", "City checkpoint", "\(acp.origin) size \(acp.size) root \(Hex.encode(acp.root))", mono: true)
+        h += "</table>\n<h2>可信时间 / Trusted time (RFC 3161)</h2><table>\n"
+        if stamps.isEmpty { h += row("时间戳", "Time stamps", "无 / none") }
+        for t in stamps {
+            var gen = t.genTime ?? ""
+            if let tok = t.tokenSHA256, let resp = try? POSIXFile.readAll(home.store.path(forSHA256: tok)), let info = try? TimeStamp.info(response: resp) {
+                gen = "\(info.genTime) · serial \(info.serial) · \(info.signer ?? "")"
+            }
+            h += row("时间戳（\(t.algorithm)）", "checkpoint \(stampSize), \(t.tsaURL)", gen)
+        }
+        h += "</table>\n<h2>电子数据提取笔录要素 / Extraction record</h2><table>\n"
+        h += row("提取方法", "Method", entry.method)
+        h += row("提取时间", "Time", (m?["start"] as? String).map { "\($0) – \((m?["end"] as? String) ?? "")" } ?? entry.time)
+        h += row("提取人", "Made by", entry.officer)
+        h += row("提取工具", "Tool", "sxevidence \(SXEvidence.version)")
+        h += row("提取环境", "Environment", m.map { "environment record SHA-256 \(($0["environment_sha256"] as? String) ?? "-") (in the WARC); node \(entry.node)" } ?? "node \(entry.node)")
+        h += row("完整性校验", "Integrity", "SHA-256 + SM3 of every file (above); ledger leaf \(Hex.encode(entry.leafHash))")
+        h += """
+        </table>
+        <h2>核验方法 / How to verify</h2>
+        <p>用 <code>sxevidence verify 证据包.zip --policy 联盟策略</code> 离线核验；或按手册页 sxevidence-bundle(5)，
+        仅用 Python 标准库与 openssl 命令独立核验（如 scripts/verify-bundle.py）。本证书仅为摘要，以证据包中的签名数据为准。</p>
+        <p>Verify offline with <code>sxevidence verify BUNDLE.zip --policy POLICY</code>, or independently from the man page
+        sxevidence-bundle(5) with the Python standard library and openssl (e.g. scripts/verify-bundle.py). This certificate
+        summarises; the signed data in the bundle is authoritative.</p>
+        </body></html>
+
+        """
+        return h
+    }
+
+    /// Render HTML to PDF with headless Chromium; nil when none is installed or it fails.
+    static func renderPDF(html: String, browser: String?, tmpDir: String) -> [UInt8]? {
+        guard let b = ScreenshotTaker.find(browser) else { return nil }
+        let dir = tmpDir.hasPrefix("/") ? tmpDir : FileManager.default.currentDirectoryPath + "/" + tmpDir
+        let base = "\(dir)/\(getpid())-cert-\(UInt32.random(in: 0..<UInt32.max))"
+        let htmlPath = base + ".html", pdfPath = base + ".pdf"
+        defer { unlink(htmlPath); unlink(pdfPath) }
+        guard (try? POSIXFile.writeAtomically(htmlPath, Array(html.utf8))) != nil else { return nil }
+        guard b.printPDF(url: "file://" + htmlPath, out: pdfPath) else { return nil }
+        return try? POSIXFile.readAll(pdfPath)
+    }
+}

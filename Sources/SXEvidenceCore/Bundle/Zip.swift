@@ -1,0 +1,338 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// CRC-32 (ISO 3309, as in ZIP), slicing-by-8.
+public struct CRC32 {
+    static let tables: [[UInt32]] = {
+        var t = [[UInt32]](repeating: [UInt32](repeating: 0, count: 256), count: 8)
+        for i in 0..<256 {
+            var c = UInt32(i)
+            for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
+            t[0][i] = c
+        }
+        for i in 0..<256 {
+            for k in 1..<8 { t[k][i] = (t[k - 1][i] >> 8) ^ t[0][Int(t[k - 1][i] & 0xFF)] }
+        }
+        return t
+    }()
+
+    public private(set) var value: UInt32 = 0
+    public init() {}
+
+    public mutating func update(_ buf: UnsafeRawBufferPointer) {
+        var c = ~value
+        var p = buf.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        var n = buf.count
+        Self.tables.withUnsafeBufferPointer { tt in
+            let t0 = tt[0], t1 = tt[1], t2 = tt[2], t3 = tt[3], t4 = tt[4], t5 = tt[5], t6 = tt[6], t7 = tt[7]
+            while n >= 8 {
+                let lo = c ^ (UInt32(p[0]) | UInt32(p[1]) << 8 | UInt32(p[2]) << 16 | UInt32(p[3]) << 24)
+                let hi = UInt32(p[4]) | UInt32(p[5]) << 8 | UInt32(p[6]) << 16 | UInt32(p[7]) << 24
+                c = t7[Int(lo & 0xFF)] ^ t6[Int((lo >> 8) & 0xFF)] ^ t5[Int((lo >> 16) & 0xFF)] ^ t4[Int(lo >> 24)]
+                    ^ t3[Int(hi & 0xFF)] ^ t2[Int((hi >> 8) & 0xFF)] ^ t1[Int((hi >> 16) & 0xFF)] ^ t0[Int(hi >> 24)]
+                p += 8
+                n -= 8
+            }
+            while n > 0 {
+                c = t0[Int((c ^ UInt32(p[0])) & 0xFF)] ^ (c >> 8)
+                p += 1
+                n -= 1
+            }
+        }
+        value = ~c
+    }
+
+    public mutating func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update($0) } }
+}
+
+/// Writes a ZIP file of stored (uncompressed) entries, streaming file contents from disk; ZIP64
+/// records are used where sizes or offsets need them (sxevidence-bundle(5), CONTAINER).
+public final class ZipWriter {
+    struct Entry { var name: [UInt8]; var offset: UInt64; var size: UInt64; var crc: UInt32 }
+    let path: String
+    private let fd: Int32
+    private var offset: UInt64 = 0
+    private var entries: [Entry] = []
+    private var names = Set<String>()
+    // 2026-01-01 00:00 in DOS form; the real times are in bundle.json (ZIP times carry no zone).
+    static let dosTime: UInt16 = 0
+    static let dosDate: UInt16 = UInt16((2026 - 1980) << 9 | 1 << 5 | 1)
+
+    public init(path: String) throws {
+        self.path = path
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw POSIXFile.ioError("open", path) }
+    }
+
+    deinit { if fd >= 0 { close(fd) } }
+
+    private func put(_ b: [UInt8]) throws {
+        try b.withUnsafeBytes { try put($0) }
+    }
+
+    private func put(_ raw: UnsafeRawBufferPointer) throws {
+        var off = 0
+        while off < raw.count {
+            let w = write(fd, raw.baseAddress! + off, raw.count - off)
+            if w < 0 { if errno == EINTR { continue }; throw POSIXFile.ioError("write", path) }
+            off += w
+        }
+        offset += UInt64(raw.count)
+    }
+
+    static func le16(_ v: UInt16) -> [UInt8] { [UInt8(v & 0xFF), UInt8(v >> 8)] }
+    static func le32(_ v: UInt32) -> [UInt8] { (0..<4).map { UInt8((v >> (8 * $0)) & 0xFF) } }
+    static func le64(_ v: UInt64) -> [UInt8] { (0..<8).map { UInt8((v >> (8 * UInt64($0))) & 0xFF) } }
+
+    private func begin(_ name: String, size: UInt64) throws -> Entry {
+        guard names.insert(name).inserted else {
+            throw EvidenceError(.internalError, zh: "压缩包内文件名重复：\(name)", en: "duplicate name in the ZIP: \(name)")
+        }
+        let n = Array(name.utf8)
+        let big = size >= 0xFFFF_FFFF
+        var h = Self.le32(0x0403_4B50) + Self.le16(big ? 45 : 20) + Self.le16(0x0800) + Self.le16(0)
+        h += Self.le16(Self.dosTime) + Self.le16(Self.dosDate) + Self.le32(0)   // CRC patched after the data
+        h += big ? Self.le32(0xFFFF_FFFF) + Self.le32(0xFFFF_FFFF) : Self.le32(UInt32(size)) + Self.le32(UInt32(size))
+        h += Self.le16(UInt16(n.count)) + Self.le16(big ? 20 : 0) + n
+        if big { h += Self.le16(1) + Self.le16(16) + Self.le64(size) + Self.le64(size) }
+        let e = Entry(name: n, offset: offset, size: size, crc: 0)
+        try put(h)
+        return e
+    }
+
+    private func complete(_ e: Entry, crc: UInt32) throws {
+        var b = Self.le32(crc)
+        let r = b.withUnsafeMutableBytes { pwrite(fd, $0.baseAddress, 4, off_t(e.offset + 14)) }
+        guard r == 4 else { throw POSIXFile.ioError("pwrite", path) }
+        var done = e
+        done.crc = crc
+        entries.append(done)
+        b.removeAll()
+    }
+
+    public func add(name: String, bytes: [UInt8]) throws {
+        let e = try begin(name, size: UInt64(bytes.count))
+        var crc = CRC32()
+        crc.update(bytes)
+        try put(bytes)
+        try complete(e, crc: crc.value)
+    }
+
+    public func add(name: String, file: String) throws {
+        let inFD = open(file, O_RDONLY | O_CLOEXEC)
+        guard inFD >= 0 else { throw POSIXFile.ioError("open", file) }
+        defer { close(inFD) }
+        var st = stat()
+        fstat(inFD, &st)
+        let size = UInt64(st.st_size)
+        let e = try begin(name, size: size)
+        var crc = CRC32()
+        var buf = [UInt8](repeating: 0, count: 1 << 20)
+        var total: UInt64 = 0
+        while true {
+            let n = buf.withUnsafeMutableBytes { read(inFD, $0.baseAddress, $0.count) }
+            if n < 0 { if errno == EINTR { continue }; throw POSIXFile.ioError("read", file) }
+            if n == 0 { break }
+            try buf.withUnsafeBytes { raw in
+                let slice = UnsafeRawBufferPointer(rebasing: raw[0..<n])
+                crc.update(slice)
+                try put(slice)
+            }
+            total += UInt64(n)
+        }
+        guard total == size else { throw EvidenceError(.ioError, zh: "文件在写入时改变了：\(file)", en: "file changed while being written: \(file)") }
+        try complete(e, crc: crc.value)
+    }
+
+    /// Central directory and end records, then fsync.
+    public func finish() throws {
+        let cdStart = offset
+        for e in entries {
+            let needSize = e.size >= 0xFFFF_FFFF, needOff = e.offset >= 0xFFFF_FFFF
+            var extra: [UInt8] = []
+            if needSize { extra += Self.le64(e.size) + Self.le64(e.size) }
+            if needOff { extra += Self.le64(e.offset) }
+            if !extra.isEmpty { extra = Self.le16(1) + Self.le16(UInt16(extra.count)) + extra }
+            var c = Self.le32(0x0201_4B50) + Self.le16(0x031E) + Self.le16(needSize || needOff ? 45 : 20) + Self.le16(0x0800) + Self.le16(0)
+            c += Self.le16(Self.dosTime) + Self.le16(Self.dosDate) + Self.le32(e.crc)
+            c += needSize ? Self.le32(0xFFFF_FFFF) + Self.le32(0xFFFF_FFFF) : Self.le32(UInt32(e.size)) + Self.le32(UInt32(e.size))
+            c += Self.le16(UInt16(e.name.count)) + Self.le16(UInt16(extra.count)) + Self.le16(0) + Self.le16(0) + Self.le16(0)
+            c += Self.le32(0o100644 << 16) + (needOff ? Self.le32(0xFFFF_FFFF) : Self.le32(UInt32(e.offset))) + e.name + extra
+            try put(c)
+        }
+        let cdSize = offset - cdStart
+        let zip64 = entries.count >= 0xFFFF || cdStart >= 0xFFFF_FFFF || cdSize >= 0xFFFF_FFFF || entries.contains { $0.size >= 0xFFFF_FFFF || $0.offset >= 0xFFFF_FFFF }
+        if zip64 {
+            let eocd64 = offset
+            var r = Self.le32(0x0606_4B50) + Self.le64(44) + Self.le16(45) + Self.le16(45) + Self.le32(0) + Self.le32(0)
+            r += Self.le64(UInt64(entries.count)) + Self.le64(UInt64(entries.count)) + Self.le64(cdSize) + Self.le64(cdStart)
+            r += Self.le32(0x0706_4B50) + Self.le32(0) + Self.le64(eocd64) + Self.le32(1)
+            try put(r)
+        }
+        let count16 = UInt16(min(entries.count, 0xFFFF))
+        var end = Self.le32(0x0605_4B50) + Self.le16(0) + Self.le16(0) + Self.le16(count16) + Self.le16(count16)
+        end += Self.le32(UInt32(min(cdSize, 0xFFFF_FFFF))) + Self.le32(UInt32(min(cdStart, 0xFFFF_FFFF))) + Self.le16(0)
+        try put(end)
+        guard fsync(fd) == 0 else { throw POSIXFile.ioError("fsync", path) }
+    }
+}
+
+/// Reads a ZIP of stored entries in place, refusing anything unsafe before a byte of content is
+/// used (sxevidence-bundle(5), CONTAINER): compressed or encrypted entries, names that are absolute,
+/// contain `..`, backslashes or control characters, duplicates, entries outside the file or
+/// overlapping each other. Nothing is extracted; entries are read by offset.
+public final class ZipReader {
+    public struct Entry: Sendable {
+        public var name: String
+        public var dataOffset: UInt64
+        public var size: UInt64
+        public var crc: UInt32
+    }
+    public let path: String
+    public let fd: Int32
+    public let fileSize: UInt64
+    public private(set) var entries: [String: Entry] = [:]
+    public private(set) var order: [String] = []
+    public static let maxEntries = 100_000
+
+    static func bad(_ path: String, _ zh: String, _ en: String) -> EvidenceError {
+        EvidenceError(.dataError, zh: "\(path) 不是有效或安全的证据包：\(zh)", en: "\(path) is not a valid or safe bundle: \(en)")
+    }
+
+    public init(path: String) throws {
+        self.path = path
+        fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw errno == ENOENT ? EvidenceError(.notFound, zh: "找不到文件：\(path)", en: "no such file: \(path)") : POSIXFile.ioError("open", path)
+        }
+        var st = stat()
+        fstat(fd, &st)
+        guard (st.st_mode & S_IFMT) == S_IFREG else { close(fd); throw Self.bad(path, "不是普通文件", "not a regular file") }
+        fileSize = UInt64(st.st_size)
+        do { try parse() } catch { close(fd); throw error }
+    }
+
+    deinit { close(fd) }
+
+    public func read(at offset: UInt64, count: Int) throws -> [UInt8] {
+        guard offset + UInt64(count) <= fileSize else { throw Self.bad(path, "越界读取", "read beyond the end") }
+        var b = [UInt8](repeating: 0, count: count)
+        var got = 0
+        while got < count {
+            let n = b.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + got, count - got, off_t(offset) + off_t(got)) }
+            if n < 0 { if errno == EINTR { continue }; throw POSIXFile.ioError("read", path) }
+            if n == 0 { throw Self.bad(path, "文件被截断", "truncated") }
+            got += n
+        }
+        return b
+    }
+
+    static func u16(_ b: [UInt8], _ i: Int) -> UInt64 { UInt64(b[i]) | UInt64(b[i + 1]) << 8 }
+    static func u32(_ b: [UInt8], _ i: Int) -> UInt64 { u16(b, i) | u16(b, i + 2) << 16 }
+    static func u64(_ b: [UInt8], _ i: Int) -> UInt64 { u32(b, i) | u32(b, i + 4) << 32 }
+
+    public static func safeName(_ n: String) -> Bool {
+        guard !n.isEmpty, n.utf8.count < 1024, !n.hasPrefix("/"), !n.contains("\\"), !n.hasSuffix("/") else { return false }
+        guard !n.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else { return false }
+        let parts = n.split(separator: "/", omittingEmptySubsequences: false)
+        return !parts.contains { $0.isEmpty || $0 == "." || $0 == ".." } && !n.contains(":")
+    }
+
+    private func parse() throws {
+        guard fileSize >= 22 else { throw Self.bad(path, "太短，不是 ZIP", "too short to be a ZIP") }
+        let tailLen = Int(min(fileSize, 65_557))
+        let tail = try read(at: fileSize - UInt64(tailLen), count: tailLen)
+        var eocd = -1
+        var i = tailLen - 22
+        while i >= 0 {
+            if tail[i] == 0x50 && tail[i + 1] == 0x4B && tail[i + 2] == 0x05 && tail[i + 3] == 0x06 { eocd = i; break }
+            i -= 1
+        }
+        guard eocd >= 0 else { throw Self.bad(path, "找不到 ZIP 目录结尾（非 ZIP 或被截断）", "no end of central directory (not a ZIP, or truncated)") }
+        var count = Self.u16(tail, eocd + 10)
+        var cdSize = Self.u32(tail, eocd + 12)
+        var cdStart = Self.u32(tail, eocd + 16)
+        let eocdAbs = fileSize - UInt64(tailLen) + UInt64(eocd)
+        if count == 0xFFFF || cdSize == 0xFFFF_FFFF || cdStart == 0xFFFF_FFFF {
+            guard eocd >= 20, Self.u32(tail, eocd - 20) == 0x0706_4B50 else { throw Self.bad(path, "缺少 ZIP64 定位记录", "missing ZIP64 locator") }
+            let at = Self.u64(tail, eocd - 12)
+            guard at + 56 <= eocdAbs else { throw Self.bad(path, "ZIP64 记录越界", "ZIP64 record out of range") }
+            let r = try read(at: at, count: 56)
+            guard Self.u32(r, 0) == 0x0606_4B50 else { throw Self.bad(path, "ZIP64 记录无效", "bad ZIP64 record") }
+            count = Self.u64(r, 32)
+            cdSize = Self.u64(r, 40)
+            cdStart = Self.u64(r, 48)
+        }
+        guard count <= UInt64(Self.maxEntries) else { throw Self.bad(path, "条目过多", "too many entries") }
+        guard cdStart + cdSize <= eocdAbs, cdSize <= 64 << 20 else { throw Self.bad(path, "目录越界", "central directory out of range") }
+        let cd = try read(at: cdStart, count: Int(cdSize))
+        var p = 0
+        var ranges: [(UInt64, UInt64, String)] = []
+        for _ in 0..<count {
+            guard p + 46 <= cd.count, Self.u32(cd, p) == 0x0201_4B50 else { throw Self.bad(path, "目录项损坏", "corrupt central directory entry") }
+            let flags = Self.u16(cd, p + 8), method = Self.u16(cd, p + 10)
+            let crc = UInt32(Self.u32(cd, p + 16))
+            var csize = Self.u32(cd, p + 20), usize = Self.u32(cd, p + 24)
+            let nlen = Int(Self.u16(cd, p + 28)), xlen = Int(Self.u16(cd, p + 30)), clen = Int(Self.u16(cd, p + 32))
+            var local = Self.u32(cd, p + 42)
+            guard p + 46 + nlen + xlen + clen <= cd.count else { throw Self.bad(path, "目录项越界", "central directory entry out of range") }
+            let nameBytes = Array(cd[(p + 46)..<(p + 46 + nlen)])
+            guard let name = String(validating: nameBytes, as: UTF8.self), Self.safeName(name) else {
+                throw Self.bad(path, "不安全的文件名：\(String(decoding: nameBytes, as: UTF8.self))", "unsafe entry name: \(String(decoding: nameBytes, as: UTF8.self))")
+            }
+            // ZIP64 extra: the fields present are those whose 32-bit value is 0xFFFFFFFF, in this order.
+            var x = p + 46 + nlen
+            let xend = x + xlen
+            while x + 4 <= xend {
+                let id = Self.u16(cd, x), len = Int(Self.u16(cd, x + 2))
+                guard x + 4 + len <= xend else { throw Self.bad(path, "扩展字段越界", "extra field out of range") }
+                if id == 1 {
+                    var q = x + 4
+                    if usize == 0xFFFF_FFFF { guard q + 8 <= x + 4 + len else { throw Self.bad(path, "ZIP64 字段不全", "short ZIP64 field") }; usize = Self.u64(cd, q); q += 8 }
+                    if csize == 0xFFFF_FFFF { guard q + 8 <= x + 4 + len else { throw Self.bad(path, "ZIP64 字段不全", "short ZIP64 field") }; csize = Self.u64(cd, q); q += 8 }
+                    if local == 0xFFFF_FFFF { guard q + 8 <= x + 4 + len else { throw Self.bad(path, "ZIP64 字段不全", "short ZIP64 field") }; local = Self.u64(cd, q); q += 8 }
+                }
+                x += 4 + len
+            }
+            guard flags & 0x41 == 0 else { throw Self.bad(path, "\(name) 已加密", "\(name) is encrypted") }
+            guard method == 0 else {
+                throw Self.bad(path, "\(name) 使用了压缩方法 \(method)；证据包的条目一律不压缩", "\(name) uses compression method \(method); bundle entries are stored uncompressed")
+            }
+            guard csize == usize else { throw Self.bad(path, "\(name) 的大小前后不一", "\(name) has inconsistent sizes") }
+            guard entries[name] == nil else { throw Self.bad(path, "文件名重复：\(name)", "duplicate entry: \(name)") }
+            guard local + 30 <= cdStart else { throw Self.bad(path, "\(name) 的本地头越界", "\(name): local header out of range") }
+            let lh = try read(at: local, count: 30)
+            guard Self.u32(lh, 0) == 0x0403_4B50, Int(Self.u16(lh, 26)) == nlen else { throw Self.bad(path, "\(name) 的本地头无效", "\(name): bad local header") }
+            let dataOffset = local + 30 + Self.u16(lh, 26) + Self.u16(lh, 28)
+            guard try read(at: local + 30, count: nlen) == nameBytes else { throw Self.bad(path, "\(name) 的本地头文件名不符", "\(name): local header name differs") }
+            guard dataOffset + usize <= cdStart else { throw Self.bad(path, "\(name) 的数据越界（文件被截断？）", "\(name): data out of range (truncated?)") }
+            entries[name] = Entry(name: name, dataOffset: dataOffset, size: usize, crc: crc)
+            order.append(name)
+            ranges.append((local, dataOffset + usize, name))
+            p += 46 + nlen + xlen + clen
+        }
+        ranges.sort { $0.0 < $1.0 }
+        for k in ranges.indices.dropFirst() where ranges[k].0 < ranges[k - 1].1 {
+            throw Self.bad(path, "\(ranges[k].2) 与 \(ranges[k - 1].2) 重叠", "\(ranges[k].2) overlaps \(ranges[k - 1].2)")
+        }
+    }
+
+    public func bytes(_ name: String, limit: Int = 64 << 20) throws -> [UInt8] {
+        guard let e = entries[name] else {
+            throw EvidenceError(.verification, zh: "证据包缺少 \(name)", en: "the bundle lacks \(name)")
+        }
+        guard e.size <= UInt64(limit) else { throw Self.bad(path, "\(name) 过大", "\(name) is too large") }
+        return try read(at: e.dataOffset, count: Int(e.size))
+    }
+
+    /// Size, SHA-256 and SM3 of an entry, read once (SM3 on a second thread for large entries).
+    public func digests(_ name: String) throws -> (size: Int64, sha256: String, sm3: String) {
+        guard let e = entries[name] else {
+            throw EvidenceError(.verification, zh: "证据包缺少 \(name)", en: "the bundle lacks \(name)")
+        }
+        let r = try ObjectStore.hashRange(fd: fd, offset: Int64(e.dataOffset), length: Int64(e.size), name: path)
+        return (r.0, Hex.encode(r.1), Hex.encode(r.2))
+    }
+}
