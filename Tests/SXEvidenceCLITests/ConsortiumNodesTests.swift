@@ -86,9 +86,10 @@ struct EvidenceTestError: Error, CustomStringConvertible {
             try s.run([binary] + args + ["--home", home(id)], stdin: stdin)
         }
 
-        init(counties: [String] = ConsortiumNodesTests.counties.keys.sorted()) throws {
+        init(counties: [String] = ConsortiumNodesTests.counties.keys.sorted(), tsa: Bool = false) throws {
             countyIDs = counties
             try initNode("330600", name: "绍兴市市场监管局", role: "city")
+            if tsa { try expectOK(sx("330600", ["tsa", "init"])) }
             for id in countyIDs { try initNode(id, name: ConsortiumNodesTests.counties[id]! + "区市场监管局", role: "county") }
             for (id, n) in nodes { _ = id; try n.start() }
             try expectOK(sx("330600", ["consortium", "init", "--endpoint", city.url]))
@@ -98,6 +99,11 @@ struct EvidenceTestError: Error, CustomStringConvertible {
             }
             cityKey = try sx("330600", ["key"]).lines[2]
             try distributePolicy()
+            if tsa {
+                for id in countyIDs {
+                    try expectOK(sx(id, ["timestamp", "trust", city.url + "/tsa", "--ca", home("330600") + "/tsa/ca.pem", "--sm3"]))
+                }
+            }
         }
 
         func initNode(_ id: String, name: String, role: String, keys: String? = nil) throws {

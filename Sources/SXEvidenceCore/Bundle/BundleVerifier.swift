@@ -63,17 +63,23 @@ public struct BundleVerifier {
 
         // 2. Trust roots: the policy in the bundle, against the one given separately.
         let bundlePolicyText = String(decoding: try zip.bytes(policyPath), as: UTF8.self)
-        let (bundlePolicy, _) = try ConsortiumPolicy.verify(bundlePolicyText)
-        var policy = bundlePolicy
+        var bundlePolicy: ConsortiumPolicy?
+        do {
+            bundlePolicy = try ConsortiumPolicy.verify(bundlePolicyText).0
+        } catch let err as EvidenceError {
+            check("bundle", "policy signature", false, "\(policyPath): \(err.en)")
+        }
+        var chosen = bundlePolicy
         if let trustedPolicy {
             let (given, _) = try ConsortiumPolicy.verify(trustedPolicy)
-            let same = given.cityMember?.ed25519 == bundlePolicy.cityMember?.ed25519 && given.cityMember?.sm2 == bundlePolicy.cityMember?.sm2
-            check("bundle", "trust roots", same, "city key in bundle \(Base64.encode(bundlePolicy.cityMember?.ed25519 ?? [])) vs given \(Base64.encode(given.cityMember?.ed25519 ?? []))")
+            let same = bundlePolicy != nil && given.cityMember?.ed25519 == bundlePolicy?.cityMember?.ed25519 && given.cityMember?.sm2 == bundlePolicy?.cityMember?.sm2
+            check("bundle", "trust roots", same, "city key in bundle \(Base64.encode(bundlePolicy?.cityMember?.ed25519 ?? [])) vs given \(Base64.encode(given.cityMember?.ed25519 ?? []))")
             r.trustRootsConfirmed = same
-            policy = given
-        } else {
-            check("bundle", "policy signature", true, "consortium policy v\(bundlePolicy.version) signed by city \(bundlePolicy.city) (trust roots taken from the bundle itself)")
+            chosen = given
+        } else if let bp = bundlePolicy {
+            check("bundle", "policy signature", true, "consortium policy v\(bp.version) signed by city \(bp.city) (trust roots taken from the bundle itself)")
         }
+        guard let policy = chosen else { return r }   // no trust roots at all: nothing else can be checked
         guard let city = policy.cityMember else { throw EvidenceError(.dataError, zh: "策略缺少市级节点", en: "policy has no city") }
         r.cityKey = Base64.encode(city.ed25519)
         let cityVerifiers = try city.noteVerifiers()
@@ -84,6 +90,7 @@ public struct BundleVerifier {
             let id = it["id"]?.string ?? "?"
             r.items += 1
             func c(_ name: String, _ ok: Bool, _ detail: String) { check(id, name, ok, detail) }
+            var stage = "entry canonical bytes"
             do {
                 guard let entryPath = it["entry"]?.string, let proofPath = it["proof"]?.string, let arts = it["artifacts"]?.array else {
                     c("item record", false, "bundle.json item lacks entry, proof or artifacts"); continue
@@ -110,6 +117,7 @@ public struct BundleVerifier {
                       "size \(d.size)/\(a.size) sha256 \(d.sha256)\(d.sha256 == a.sha256 ? "" : " != \(a.sha256)") sm3 \(d.sm3)\(d.sm3 == a.sm3 ? "" : " != \(a.sm3)")")
                 }
                 // Inclusion in the county checkpoint, its signatures, the city's cosignature.
+                stage = "inclusion proof"
                 let proof = try TlogProof.parse(String(decoding: try zip.bytes(proofPath), as: UTF8.self))
                 let note = try SignedNote.parse(proof.checkpointNote)
                 let cp = try Checkpoint.parse(text: note.text)
@@ -125,6 +133,7 @@ public struct BundleVerifier {
                       (res.time.map { ", time \(UTCTime.format(Date(timeIntervalSince1970: TimeInterval($0))))" } ?? ""))
                 }
                 // The city's anchor entry holding this checkpoint, and its inclusion in the city log.
+                stage = "anchor entry"
                 if let anchor = it["anchor"], let aep = anchor["entry"]?.string, let app = anchor["proof"]?.string {
                     let ab = try zip.bytes(aep)
                     let aleaf = MerkleHasher().leaf(ab)
@@ -132,6 +141,7 @@ public struct BundleVerifier {
                     let anchoredNote = try SignedNote.parse(ae.note ?? "")
                     let holds = ae.recomputedBody == ab && ae.kind == "anchor" && ae.node == city.nodeID && anchoredNote.text == note.text
                     c("anchor entry", holds, "\(ae.evidenceID) kind \(ae.kind), node \(ae.node), holds checkpoint \(cp.origin) size \(cp.size): \(anchoredNote.text == note.text)")
+                    stage = "anchor inclusion proof"
                     let ap = try TlogProof.parse(String(decoding: try zip.bytes(app), as: UTF8.self))
                     let anote = try SignedNote.parse(ap.checkpointNote)
                     let acp = try Checkpoint.parse(text: anote.text)
@@ -149,6 +159,7 @@ public struct BundleVerifier {
                 // Time stamps over the county checkpoint note as signed (without cosignatures).
                 let plain = SignedNote(text: note.text, signatures: note.signatures.filter { $0.name == member.origin }).serialized
                 var stampedNote = plain
+                stage = "time-stamped checkpoint"
                 if let tpp = it["timestamped_proof"]?.string {
                     let tp = try TlogProof.parse(String(decoding: try zip.bytes(tpp), as: UTF8.self))
                     let tn = try SignedNote.parse(tp.checkpointNote)
@@ -159,6 +170,7 @@ public struct BundleVerifier {
                     c("time-stamped checkpoint", tok, "inclusion in \(tcp.origin) size \(tcp.size), Ed25519 and SM2 signatures")
                     stampedNote = tp.checkpointNote
                 }
+                stage = "time stamp"
                 for t in it["timestamps"]?.array ?? [] {
                     guard let tp = t["token"]?.string, let alg = DigestAlgorithm(rawValue: t["algorithm"]?.string ?? "") else {
                         c("time stamp", false, "malformed time-stamp record"); continue
@@ -173,7 +185,7 @@ public struct BundleVerifier {
                     }
                 }
             } catch let err as EvidenceError {
-                c("item", false, err.en)
+                c(stage, false, err.en)
             }
         }
         if items.isEmpty { check("bundle", "items", false, "no items") }

@@ -98,7 +98,14 @@ struct VerifyCommand: ParsableCommand {
             c.emit(["ok": r.ok, "items": r.items, "trust_roots_confirmed": r.trustRootsConfirmed, "city_key": r.cityKey,
                     "checks": r.checks.map { ["item": $0.item, "check": $0.name, "ok": $0.ok, "detail": $0.detail] }])
         } else {
-            for k in r.checks { c.out("\(k.ok ? "✓" : "✗") [\(k.item)] \(k.name): \(k.detail)") }
+            // Per-file digest checks are summarised unless one fails (--json lists them all).
+            let fileChecks = r.checks.filter { $0.item == "bundle" && $0.name.hasPrefix("file ") }
+            if !fileChecks.isEmpty && fileChecks.allSatisfy(\.ok) {
+                c.out("✓ [bundle] \(c.t("文件", "files")): \(fileChecks.count) \(c.t("个文件的大小、SHA-256、SM3 与 bundle.json 一致", "files match bundle.json in size, SHA-256 and SM3"))")
+            }
+            for k in r.checks where !(k.item == "bundle" && k.name.hasPrefix("file ") && k.ok) {
+                c.out("\(k.ok ? "✓" : "✗") [\(k.item)] \(k.name): \(k.detail)")
+            }
             if !r.trustRootsConfirmed {
                 c.say("注意：未给出 --policy，信任根取自证据包本身；请核对市级节点公钥 \(r.cityKey) 与另行取得的一致",
                       "note: no --policy given, so the trust roots come from the bundle itself; check that city key \(r.cityKey) is the one you were given")
