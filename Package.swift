@@ -13,6 +13,8 @@ let package = Package(
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         // C libraries from Debian, each behind one small system-library module with prefixed names.
@@ -47,5 +49,16 @@ let package = Package(
         .executableTarget(name: "sxbench", dependencies: ["SXEvidenceCore"]),
         .testTarget(name: "SXEvidenceCoreTests", dependencies: ["SXEvidenceCore"]),
         .testTarget(name: "SXEvidenceCLITests", dependencies: ["SXEvidenceCore"]),
+        // The node server's router driven in-process, with no port (an embedded NIO channel).
+        .testTarget(
+            name: "SXEvidenceServerTests",
+            dependencies: [
+                "SXEvidenceCore", "SXEvidenceServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
     ]
 )
