@@ -100,6 +100,10 @@ import Testing
         let ex = (try s.manifest(id)["exchanges"] as! [[String: Any]])[0]
         #expect(ex["tls_verified"] as? String == "yes")
         #expect((ex["tls_version"] as? String ?? "").hasPrefix("TLSv1."))
+        // The names of the server certificate, as openssl reads them from the fixture's PEM.
+        let subj = try s.run(["openssl", "x509", "-in", shop.serverCert, "-noout", "-subject", "-nameopt", "compat"]).out
+        #expect(subj.trimmingCharacters(in: .whitespacesAndNewlines) == "subject=" + (ex["tls_subject"] as? String ?? "?"), "\(subj) vs \(ex["tls_subject"] ?? "-")")
+        #expect((ex["tls_issuer"] as? String ?? "").contains("Fixture Shop Test CA"))
 
         // Untrusted certificate: the failure itself is the evidence, exit 75.
         let bad = try capture(s, [shop.tls("/shop/pearl.html")])

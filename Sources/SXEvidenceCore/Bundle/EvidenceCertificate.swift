@@ -74,8 +74,9 @@ struct EvidenceCertificate {
             let ex = (m["exchanges"] as? [[String: Any]]) ?? []
             if let last = ex.last {
                 if let ip = last["ip"] as? String { h += row("服务器 IP", "Server IP", "\(ip)\((last["port"]).map { ":\($0)" } ?? "")", mono: true) }
-                let subj = last.first { $0.key.contains("subject") }?.value ?? (last["tls"] as? [String: Any])?.first { $0.key.contains("subject") }?.value
-                if let subj { h += row("服务器证书主体", "TLS certificate subject", "\(subj)") }
+                if let subj = last["tls_subject"] as? String { h += row("服务器证书主体", "TLS certificate subject", subj) }
+                if let iss = last["tls_issuer"] as? String { h += row("证书签发者", "TLS certificate issuer", iss) }
+                if let v = last["tls_verified"] as? String { h += row("证书验证", "TLS verified", v) }
             }
         }
         h += "</table>\n<h2>完整性校验值 / Integrity values</h2><table>\n"

@@ -191,6 +191,11 @@ extension WebCapture {
         if let t = ex.truncated { o["truncated"] = .string(t) }
         if let v = ex.tlsVerified { o["tls_verified"] = .string(v ? "yes" : "NO") }
         if let v = ex.tlsVersion { o["tls_version"] = .string(v) }
+        // The server certificate's names, for people (the whole chain is in the WARC).
+        if let pem = ex.certificates.first, let leaf = try? X509Cert.parseAll(pem).first {
+            o["tls_subject"] = .string(leaf.subject)
+            o["tls_issuer"] = .string(leaf.issuer)
+        }
         return .object(o)
     }
 

@@ -225,6 +225,12 @@ public final class X509Cert: @unchecked Sendable {
     public var subject: String {
         var buf = [CChar](repeating: 0, count: 512)
         X509_NAME_oneline(X509_get_subject_name(x509), &buf, 512)
-        return String(cString: buf)
+        return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    public var issuer: String {
+        var buf = [CChar](repeating: 0, count: 512)
+        X509_NAME_oneline(X509_get_issuer_name(x509), &buf, 512)
+        return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
