@@ -74,6 +74,15 @@ import Testing
             let v = try w.net.s.run(["openssl", "ts", "-verify", "-data", notePath, "-in", tok, "-CAfile", ca])
             #expect(v.status == 0 && v.out.contains("Verification: OK"), "\(v.out) \(v.err)")
         }
+        // The city's own evidence: its log is the anchor, so no cosignature or anchor entry is needed.
+        let cityFile = w.net.s.write("city-note.txt", "市局现场检查记录\n")
+        let cadd = try w.net.sx("330600", ["add", cityFile, "--case", "SX-SX-1", "--officer", "C01"])
+        try expectOK(cadd)
+        let cityID = String(cadd.out.split(separator: "\t").first ?? "")
+        let cityBundle = w.net.s.dir + "/city.zip"
+        try expectOK(w.net.sx("330600", ["export", cityID, "--out", cityBundle, "--no-pdf"]))
+        let cv = try w.verify(cityBundle)
+        #expect(cv.status == 0, "\(cv.failed)")
         // Every check names the values it compared.
         for c in good.json["checks"] as? [[String: Any]] ?? [] { #expect(!(c["detail"] as? String ?? "").isEmpty) }
     }

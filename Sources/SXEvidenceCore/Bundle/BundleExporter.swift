@@ -30,12 +30,17 @@ public final class BundleExporter {
 
     struct FileRecord { var path: String; var size: Int64; var sha256: String; var sm3: String }
 
+    /// A file-name component that every ZIP reader accepts: no separators or control characters,
+    /// at most 200 bytes of UTF-8 (cut at a character boundary).
     static func safeComponent(_ s: String) -> String {
-        var out = String(s.unicodeScalars.map { c -> Character in
-            (c.value < 0x20 || c == "/" || c == "\\" || c == ":" || c.value == 0x7F) ? "_" : Character(c)
-        })
+        var out = ""
+        for c in s.unicodeScalars {
+            let r: Character = (c.value < 0x20 || c == "/" || c == "\\" || c == ":" || c.value == 0x7F) ? "_" : Character(c)
+            if out.utf8.count + String(r).utf8.count > 200 { break }
+            out.append(r)
+        }
         if out.isEmpty || out == "." || out == ".." { out = "_" }
-        return String(out.prefix(120))
+        return out
     }
 
     public func export(ids: [String], to out: String) throws -> Result {
@@ -64,8 +69,11 @@ public final class BundleExporter {
                 throw EvidenceError(.notFound, zh: "没有证据编号 \(id)", en: "no evidence ID \(id)")
             }
             let dir = "items/\(Self.safeComponent(id))"
-            // The first checkpoint after the entry that the city has cosigned.
-            guard let size = try home.ledger.firstCosignedCheckpoint(after: e.index), let cp = try home.ledger.checkpoint(size: size) else {
+            // The first checkpoint after the entry that the city has cosigned (for the city's own
+            // evidence: its first checkpoint after the entry; the city's log is the anchor).
+            let ownLog = e.node == city.nodeID
+            let chosen = ownLog ? try home.ledger.firstCheckpoint(after: e.index) : try home.ledger.firstCosignedCheckpoint(after: e.index, witness: city.origin)
+            guard let size = chosen, let cp = try home.ledger.checkpoint(size: size) else {
                 throw EvidenceError(.notFound, zh: "\(id) 所在的检查点尚未经市级节点联署（请先 sxevidence sync）",
                                     en: "\(id) is not yet in a checkpoint cosigned by the city (run sxevidence sync first)")
             }
@@ -85,12 +93,13 @@ public final class BundleExporter {
             let proof = TlogProof(index: e.index, hashes: try home.ledger.inclusionProof(index: e.index, size: size),
                                   checkpointNote: try home.ledger.cosignedNote(cp))
             try add("\(dir)/inclusion.tlog-proof", Array(proof.serialized.utf8))
-            // Time stamps: on the cosigned checkpoint, else on the first stamped checkpoint after the entry.
+            // Time stamps: on the first stamped checkpoint after the entry (the tightest bound on when it
+            // existed); with its own inclusion proof when that is not the cosigned checkpoint.
             var stampSize = size
-            var tokens = try home.ledger.grantedTimestamps(subject: "checkpoint:\(size)")
-            if tokens.isEmpty, let other = try home.ledger.firstStampedCheckpoint(after: e.index) {
-                stampSize = other
-                tokens = try home.ledger.grantedTimestamps(subject: "checkpoint:\(other)")
+            var tokens: [Ledger.TimestampRow] = []
+            if let first = try home.ledger.firstStampedCheckpoint(after: e.index) {
+                stampSize = first
+                tokens = try home.ledger.grantedTimestamps(subject: "checkpoint:\(first)")
             }
             var stamps: [CanonicalValue] = []
             var item: [String: CanonicalValue] = [:]
@@ -116,18 +125,22 @@ public final class BundleExporter {
                 stamps.append(.object(o))
             }
             // The city's anchor entry for that checkpoint, with its inclusion proof in the city log.
-            let r = try client.request("GET", "/v1/anchors/\(home.config.nodeID)?size=\(size)")
-            guard r.status == 200 else { throw client.failure(r, "锚定 / the anchor") }
-            let anchorProof = try TlogProof.parse(r.text)
-            guard let anchorEntry = anchorProof.extra, let ae = try? Ledger.parseEntry(anchorEntry, leaf: []),
-                  ae.kind == "anchor", let an = ae.note, (try? SignedNote.parse(an).text) == (try SignedNote.parse(cp.note).text) else {
-                throw EvidenceError(.verification, zh: "市级节点返回的锚定条目与检查点 \(size) 不符", en: "the city's anchor entry does not hold checkpoint \(size)")
+            var anchorPair: (LedgerEntry, TlogProof)?
+            if !ownLog {
+                let r = try client.request("GET", "/v1/anchors/\(home.config.nodeID)?size=\(size)")
+                guard r.status == 200 else { throw client.failure(r, "锚定 / the anchor") }
+                let anchorProof = try TlogProof.parse(r.text)
+                guard let anchorEntry = anchorProof.extra, let ae = try? Ledger.parseEntry(anchorEntry, leaf: MerkleHasher().leaf(anchorEntry)),
+                      ae.kind == "anchor", let an = ae.note, (try? SignedNote.parse(an).text) == (try SignedNote.parse(cp.note).text) else {
+                    throw EvidenceError(.verification, zh: "市级节点返回的锚定条目与检查点 \(size) 不符", en: "the city's anchor entry does not hold checkpoint \(size)")
+                }
+                try add("\(dir)/anchor/entry.json", anchorEntry)
+                try add("\(dir)/anchor/inclusion.tlog-proof", Array(r.text.utf8))
+                anchorPair = (ae, anchorProof)
             }
-            try add("\(dir)/anchor/entry.json", anchorEntry)
-            try add("\(dir)/anchor/inclusion.tlog-proof", Array(r.text.utf8))
             // The evidence certificate (HTML, and PDF when a browser is installed).
             let cert = try EvidenceCertificate(home: home, entry: e, checkpoint: cp, cosignedNote: try home.ledger.cosignedNote(cp),
-                                               anchorEntry: ae, anchorProof: anchorProof, stamps: tokens, stampSize: stampSize,
+                                               anchor: anchorPair, stamps: tokens, stampSize: stampSize,
                                                policy: policy).html()
             try add("\(dir)/certificate.html", Array(cert.utf8))
             item["certificate"] = .string("\(dir)/certificate.html")
@@ -144,8 +157,10 @@ public final class BundleExporter {
             item["proof"] = .string("\(dir)/inclusion.tlog-proof")
             item["checkpoint_size"] = .int(size)
             item["timestamps"] = .array(stamps)
-            item["anchor"] = .object(["entry": .string("\(dir)/anchor/entry.json"), "proof": .string("\(dir)/anchor/inclusion.tlog-proof"),
-                                      "node": .string(city.nodeID)])
+            if anchorPair != nil {
+                item["anchor"] = .object(["entry": .string("\(dir)/anchor/entry.json"), "proof": .string("\(dir)/anchor/inclusion.tlog-proof"),
+                                          "node": .string(city.nodeID)])
+            }
             items.append(.object(item))
         }
         try add("README.txt", Array(Self.readme.utf8))
@@ -202,9 +217,17 @@ public final class BundleExporter {
 }
 
 extension Ledger {
-    /// The smallest checkpoint size above `index` for which this node holds cosignatures.
-    public func firstCosignedCheckpoint(after index: Int64) throws -> Int64? {
-        let s = try db.statement("SELECT MIN(size) FROM cosignatures WHERE size > ?")
+    /// The smallest checkpoint size above `index` for which this node holds `witness`'s cosignature.
+    public func firstCosignedCheckpoint(after index: Int64, witness: String) throws -> Int64? {
+        let s = try db.statement("SELECT MIN(size) FROM cosignatures WHERE size > ? AND witness = ?")
+        s.bind(1, index).bind(2, witness)
+        defer { s.reset() }
+        guard try s.step(), !s.isNull(0) else { return nil }
+        return s.int(0)
+    }
+
+    public func firstCheckpoint(after index: Int64) throws -> Int64? {
+        let s = try db.statement("SELECT MIN(size) FROM checkpoints WHERE size > ?")
         s.bind(1, index)
         defer { s.reset() }
         guard try s.step(), !s.isNull(0) else { return nil }

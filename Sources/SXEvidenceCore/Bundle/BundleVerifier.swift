@@ -34,7 +34,10 @@ public struct BundleVerifier {
         func check(_ item: String, _ name: String, _ ok: Bool, _ detail: String) { r.checks.append(Check(item: item, name: name, ok: ok, detail: detail)) }
 
         // 1. The index, and every file it lists.
-        let indexBytes = try zip.bytes("bundle.json", limit: 64 << 20)
+        guard zip.entries["bundle.json"] != nil else {
+            throw EvidenceError(.dataError, zh: "证据包缺少 bundle.json", en: "the bundle has no bundle.json")
+        }
+        let indexBytes = try zip.checkedBytes("bundle.json", limit: 64 << 20)
         guard let index = try? MiniJSON.parse(indexBytes), index["format"]?.string == BundleExporter.format,
               let items = index["items"]?.array, let files = index["files"]?.array, let policyPath = index["policy"]?.string else {
             throw EvidenceError(.dataError, zh: "bundle.json 缺失或格式不对（应为 \(BundleExporter.format)）", en: "bundle.json is missing or not \(BundleExporter.format)")
@@ -62,7 +65,7 @@ public struct BundleVerifier {
         check("bundle", "no unlisted files", unlisted.isEmpty, unlisted.isEmpty ? "\(zip.order.count) files, all listed" : "unlisted: \(unlisted.joined(separator: ", "))")
 
         // 2. Trust roots: the policy in the bundle, against the one given separately.
-        let bundlePolicyText = String(decoding: try zip.bytes(policyPath), as: UTF8.self)
+        let bundlePolicyText = String(decoding: try zip.checkedBytes(policyPath), as: UTF8.self)
         var bundlePolicy: ConsortiumPolicy?
         do {
             bundlePolicy = try ConsortiumPolicy.verify(bundlePolicyText).0
@@ -81,9 +84,12 @@ public struct BundleVerifier {
         }
         guard let policy = chosen else { return r }   // no trust roots at all: nothing else can be checked
         guard let city = policy.cityMember else { throw EvidenceError(.dataError, zh: "策略缺少市级节点", en: "policy has no city") }
-        r.cityKey = Base64.encode(city.ed25519)
+        r.cityKey = (try? Ed25519NoteVerifier(name: city.origin, publicKey: city.ed25519).vkey) ?? ""
         let cityVerifiers = try city.noteVerifiers()
-        let cosigners = try policy.cosigners.compactMap { policy.member($0) }.map { try $0.cosignatureVerifier() }
+        // The city anchors: its cosignature is required on every county checkpoint. Other cosigners
+        // named by the policy are checked when their lines are present.
+        let cityCosigner = try city.cosignatureVerifier()
+        let otherCosigners = try policy.cosigners.filter { $0 != city.nodeID }.compactMap { policy.member($0) }.map { try $0.cosignatureVerifier() }
 
         // 3. Each item.
         for it in items {
@@ -96,7 +102,7 @@ public struct BundleVerifier {
                     c("item record", false, "bundle.json item lacks entry, proof or artifacts"); continue
                 }
                 // Entry: canonical bytes.
-                let body = try zip.bytes(entryPath)
+                let body = try zip.checkedBytes(entryPath)
                 let leaf = MerkleHasher().leaf(body)
                 let e = try Ledger.parseEntry(body, leaf: leaf)
                 c("entry canonical bytes", e.recomputedBody == body && e.evidenceID == id,
@@ -118,7 +124,7 @@ public struct BundleVerifier {
                 }
                 // Inclusion in the county checkpoint, its signatures, the city's cosignature.
                 stage = "inclusion proof"
-                let proof = try TlogProof.parse(String(decoding: try zip.bytes(proofPath), as: UTF8.self))
+                let proof = try TlogProof.parse(String(decoding: try zip.checkedBytes(proofPath), as: UTF8.self))
                 let note = try SignedNote.parse(proof.checkpointNote)
                 let cp = try Checkpoint.parse(text: note.text)
                 let included = proof.index == e.index && cp.origin == member.origin &&
@@ -127,22 +133,31 @@ public struct BundleVerifier {
                 let sigs = note.check(with: try member.noteVerifiers())
                 c("checkpoint signatures", sigs.count == 2 && sigs.allSatisfy(\.ok),
                   sigs.map { "\($0.verifier.algorithm) \($0.ok ? "valid" : "INVALID")" }.joined(separator: ", ") + (sigs.count == 2 ? "" : " (Ed25519 and SM2 required)"))
-                for v in cosigners {
-                    let res = v.check(note.signatures, checkpointText: note.text)
-                    c("cosignature \(v.name)", res.ok, "Ed25519 \(res.ed25519 ? "valid" : "INVALID/absent"), SM2 \(res.sm2 ? "valid" : "INVALID/absent")" +
+                let ownLog = member.nodeID == city.nodeID
+                if ownLog {
+                    c("cosignature", true, "not needed: the entry is in the city's own log, which is the anchor")
+                } else {
+                    let res = cityCosigner.check(note.signatures, checkpointText: note.text)
+                    c("cosignature \(cityCosigner.name)", res.ok, "Ed25519 \(res.ed25519 ? "valid" : "INVALID/absent"), SM2 \(res.sm2 ? "valid" : "INVALID/absent")" +
                       (res.time.map { ", time \(UTCTime.format(Date(timeIntervalSince1970: TimeInterval($0))))" } ?? ""))
+                }
+                for v in otherCosigners where note.signatures.contains(where: { $0.name == v.name }) {
+                    let res = v.check(note.signatures, checkpointText: note.text)
+                    c("cosignature \(v.name)", res.ok, "Ed25519 \(res.ed25519 ? "valid" : "INVALID"), SM2 \(res.sm2 ? "valid" : "INVALID")")
                 }
                 // The city's anchor entry holding this checkpoint, and its inclusion in the city log.
                 stage = "anchor entry"
-                if let anchor = it["anchor"], let aep = anchor["entry"]?.string, let app = anchor["proof"]?.string {
-                    let ab = try zip.bytes(aep)
+                if ownLog {
+                    c("anchor entry", true, "not needed: the city's own checkpoint, signed by the city")
+                } else if let anchor = it["anchor"], let aep = anchor["entry"]?.string, let app = anchor["proof"]?.string {
+                    let ab = try zip.checkedBytes(aep)
                     let aleaf = MerkleHasher().leaf(ab)
                     let ae = try Ledger.parseEntry(ab, leaf: aleaf)
                     let anchoredNote = try SignedNote.parse(ae.note ?? "")
                     let holds = ae.recomputedBody == ab && ae.kind == "anchor" && ae.node == city.nodeID && anchoredNote.text == note.text
                     c("anchor entry", holds, "\(ae.evidenceID) kind \(ae.kind), node \(ae.node), holds checkpoint \(cp.origin) size \(cp.size): \(anchoredNote.text == note.text)")
                     stage = "anchor inclusion proof"
-                    let ap = try TlogProof.parse(String(decoding: try zip.bytes(app), as: UTF8.self))
+                    let ap = try TlogProof.parse(String(decoding: try zip.checkedBytes(app), as: UTF8.self))
                     let anote = try SignedNote.parse(ap.checkpointNote)
                     let acp = try Checkpoint.parse(text: anote.text)
                     let aok = ap.index == ae.index && acp.origin == city.origin && (ap.extra == nil || ap.extra! == ab) &&
@@ -150,9 +165,7 @@ public struct BundleVerifier {
                     c("anchor inclusion proof", aok, "leaf \(Hex.encode(aleaf)) index \(ap.index) in \(acp.origin) size \(acp.size) root \(Hex.encode(acp.root))")
                     let asigs = anote.check(with: cityVerifiers)
                     c("city checkpoint signatures", asigs.count == 2 && asigs.allSatisfy(\.ok), asigs.map { "\($0.verifier.algorithm) \($0.ok ? "valid" : "INVALID")" }.joined(separator: ", "))
-                    for v in cosigners {
-                        c("anchored cosignature \(v.name)", v.check(anchoredNote.signatures, checkpointText: anchoredNote.text).ok, "in the anchor entry's note")
-                    }
+                    c("anchored cosignature \(cityCosigner.name)", cityCosigner.check(anchoredNote.signatures, checkpointText: anchoredNote.text).ok, "in the anchor entry's note")
                 } else {
                     c("anchor entry", false, "the item has no anchor")
                 }
@@ -161,7 +174,7 @@ public struct BundleVerifier {
                 var stampedNote = plain
                 stage = "time-stamped checkpoint"
                 if let tpp = it["timestamped_proof"]?.string {
-                    let tp = try TlogProof.parse(String(decoding: try zip.bytes(tpp), as: UTF8.self))
+                    let tp = try TlogProof.parse(String(decoding: try zip.checkedBytes(tpp), as: UTF8.self))
                     let tn = try SignedNote.parse(tp.checkpointNote)
                     let tcp = try Checkpoint.parse(text: tn.text)
                     let tsigs = tn.check(with: try member.noteVerifiers())
@@ -171,15 +184,20 @@ public struct BundleVerifier {
                     stampedNote = tp.checkpointNote
                 }
                 stage = "time stamp"
-                for t in it["timestamps"]?.array ?? [] {
+                let stamps = it["timestamps"]?.array ?? []
+                if stamps.isEmpty {
+                    c("time stamps", true, "none in this item: its time rests on the ledger and the city's cosignature")
+                }
+                for t in stamps {
                     guard let tp = t["token"]?.string, let alg = DigestAlgorithm(rawValue: t["algorithm"]?.string ?? "") else {
                         c("time stamp", false, "malformed time-stamp record"); continue
                     }
-                    let roots = try tsaRoots ?? (t["tsa_roots"]?.string).map { String(decoding: try zip.bytes($0), as: UTF8.self) } ?? ""
+                    let roots = try tsaRoots ?? (t["tsa_roots"]?.string).map { String(decoding: try zip.checkedBytes($0), as: UTF8.self) } ?? ""
                     do {
-                        let info = try TimeStamp.verify(response: try zip.bytes(tp), digest: Hashing.digest(alg, Array(stampedNote.utf8)),
+                        let info = try TimeStamp.verify(response: try zip.checkedBytes(tp), digest: Hashing.digest(alg, Array(stampedNote.utf8)),
                                                         algorithm: alg, request: nil, trustedPEM: roots)
-                        c("time stamp \(alg.rawValue)", true, "genTime \(info.genTime), serial \(info.serial), TSA \(info.signer ?? "?")\(tsaRoots == nil ? " (roots from the bundle)" : "")")
+                        c("time stamp \(alg.rawValue)", true, "genTime \(info.genTime), serial \(info.serial)" + (info.signer.map { ", TSA \($0)" } ?? "") +
+                          (tsaRoots == nil ? " (TSA roots from the bundle)" : " (TSA roots given)"))
                     } catch let err as EvidenceError {
                         c("time stamp \(alg.rawValue)", false, err.en)
                     }

@@ -11,8 +11,7 @@ struct EvidenceCertificate {
     let entry: LedgerEntry
     let checkpoint: Ledger.StoredCheckpoint
     let cosignedNote: String
-    let anchorEntry: LedgerEntry
-    let anchorProof: TlogProof
+    let anchor: (entry: LedgerEntry, proof: TlogProof)?
     let stamps: [Ledger.TimestampRow]
     let stampSize: Int64
     let policy: ConsortiumPolicy
@@ -72,7 +71,9 @@ struct EvidenceCertificate {
             if let s = m["start"] as? String { h += row("取证开始", "Capture start (UTC)", s) }
             if let s = m["end"] as? String { h += row("取证结束", "Capture end (UTC)", s) }
             let ex = (m["exchanges"] as? [[String: Any]]) ?? []
-            if let last = ex.last {
+            // The exchange that delivered the final page (not a requisite fetched after it).
+            let finalURL = (m["final_url"] as? String) ?? (m["url"] as? String)
+            if let last = ex.last(where: { $0["url"] as? String == finalURL }) ?? ex.first {
                 if let ip = last["ip"] as? String { h += row("服务器 IP", "Server IP", "\(ip)\((last["port"]).map { ":\($0)" } ?? "")", mono: true) }
                 if let subj = last["tls_subject"] as? String { h += row("服务器证书主体", "TLS certificate subject", subj) }
                 if let iss = last["tls_issuer"] as? String { h += row("证书签发者", "TLS certificate issuer", iss) }
@@ -89,8 +90,9 @@ struct EvidenceCertificate {
             h += "<h2>截图缩略 / Screenshot</h2><p><img alt=\"\(Self.esc(png.name))\" src=\"data:image/png;base64,\(Base64.encode(bytes))\"></p>\n"
         }
         let cp = try Checkpoint.parse(text: try SignedNote.parse(checkpoint.note).text)
-        let cos = try SignedNote.parse(cosignedNote).signatures.filter { $0.name == city?.origin && $0.signature.count > 8 }
-        let cosTime = cos.first.map { s in s.signature.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) } }
+        // The time of the city's cosignature, read only from a line that verifies.
+        let cn = try SignedNote.parse(cosignedNote)
+        let cosTime = try city.flatMap { try $0.cosignatureVerifier().check(cn.signatures, checkpointText: cn.text) }.flatMap { $0.ok ? $0.time : nil }
         h += "<h2>账本与锚定 / Ledger and anchor</h2><table>\n"
         h += row("账本序号", "Ledger index", "\(entry.index)")
         h += row("叶哈希", "Leaf hash (SHA-256)", Hex.encode(entry.leafHash), mono: true)
@@ -99,15 +101,19 @@ struct EvidenceCertificate {
         if let t = cosTime {
             h += row("市级联署", "City cosignature", "\(city?.origin ?? "") · \(UTCTime.format(Date(timeIntervalSince1970: TimeInterval(t)))) (C2SP tlog-cosignature, Ed25519 + SM2)")
         }
-        let acp = try Checkpoint.parse(text: try SignedNote.parse(anchorProof.checkpointNote).text)
-        h += row("市级锚定条目", "City anchor entry", "\(anchorEntry.evidenceID) · index \(anchorEntry.index) · \(anchorEntry.time)", mono: true)
-        h += row("市级检查点", "City checkpoint", "\(acp.origin) size \(acp.size) root \(Hex.encode(acp.root))", mono: true)
+        if let anchor {
+            let acp = try Checkpoint.parse(text: try SignedNote.parse(anchor.proof.checkpointNote).text)
+            h += row("市级锚定条目", "City anchor entry", "\(anchor.entry.evidenceID) · index \(anchor.entry.index) · \(anchor.entry.time)", mono: true)
+            h += row("市级检查点", "City checkpoint", "\(acp.origin) size \(acp.size) root \(Hex.encode(acp.root))", mono: true)
+        } else {
+            h += row("市级锚定", "City anchor", "本条目即在市级账本中 / the entry is in the city's own log")
+        }
         h += "</table>\n<h2>可信时间 / Trusted time (RFC 3161)</h2><table>\n"
         if stamps.isEmpty { h += row("时间戳", "Time stamps", "无 / none") }
         for t in stamps {
             var gen = t.genTime ?? ""
             if let tok = t.tokenSHA256, let resp = try? POSIXFile.readAll(home.store.path(forSHA256: tok)), let info = try? TimeStamp.info(response: resp) {
-                gen = "\(info.genTime) · serial \(info.serial) · \(info.signer ?? "")"
+                gen = "\(info.genTime) · serial \(info.serial)" + (info.signer.map { " · \($0)" } ?? "")
             }
             h += row("时间戳（\(t.algorithm)）", "checkpoint \(stampSize), \(t.tsaURL)", gen)
         }

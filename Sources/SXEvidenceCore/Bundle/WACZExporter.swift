@@ -32,14 +32,41 @@ public struct WACZExporter {
             let after = host.dropFirst(3 + digits.count)
             if after.hasPrefix(".") { host = String(after.dropFirst()) }
         }
-        var key = host.split(separator: ".").reversed().joined(separator: ",")
-        if !port.isEmpty { key += ":" + port }
         if rest.isEmpty || rest.hasPrefix("?") { rest = "/" + rest }
         var path = rest, query = ""
         if let q = rest.firstIndex(of: "?") { path = String(rest[..<q]); query = String(rest[rest.index(after: q)...]) }
-        key += ")" + path.lowercased()
-        if !query.isEmpty { key += "?" + query.lowercased().split(separator: "&").sorted().joined(separator: "&") }
-        return key
+        // Minimal percent-encoding (decode everything, re-encode only what must be), no trailing slash.
+        path = Self.minimalEscape(path)
+        if path.count > 1 && path.hasSuffix("/") { path.removeLast() }
+        var k = host.split(separator: ".").reversed().joined(separator: ",") + (port.isEmpty ? "" : ":" + port)
+        k += ")" + path.lowercased()
+        let q = Self.minimalEscape(query)
+        if !q.isEmpty { k += "?" + q.lowercased().split(separator: "&").sorted().joined(separator: "&") }
+        return k
+    }
+
+    static func minimalEscape(_ s: String) -> String {
+        var bytes = Array(s.utf8)
+        // Decode %XX repeatedly (as the surt package does) until nothing changes.
+        while true {
+            var out: [UInt8] = []
+            var i = 0
+            var changed = false
+            while i < bytes.count {
+                if bytes[i] == 0x25, i + 2 < bytes.count, let v = UInt8(String(decoding: bytes[(i + 1)...(i + 2)], as: UTF8.self), radix: 16) {
+                    out.append(v); i += 3; changed = true
+                } else {
+                    out.append(bytes[i]); i += 1
+                }
+            }
+            bytes = out
+            if !changed { break }
+        }
+        var out = ""
+        for b in bytes {
+            if b <= 0x20 || b >= 0x7F || b == 0x23 || b == 0x25 { out += String(format: "%%%02X", b) } else { out.append(Character(Unicode.Scalar(b))) }
+        }
+        return out
     }
 
     /// "2026-11-29T04:24:01.964Z" -> "20261129042401"
@@ -48,9 +75,10 @@ public struct WACZExporter {
     public func export(ids: [String], to out: String) throws -> Result {
         var cdx: [String] = []
         var pages: [String] = [#"{"format":"json-pages-1.0","id":"pages","title":"All Pages"}"#]
-        var warcs: [(name: String, path: String)] = []
+        var warcs: [(name: String, path: String, sha256: String)] = []
         var first: (url: String, ts: String)?
-        for id in ids {
+        var seen = Set<String>()
+        for id in ids where seen.insert(id).inserted {
             guard let e = try home.ledger.entry(evidenceID: id) else {
                 throw EvidenceError(.notFound, zh: "没有证据编号 \(id)", en: "no evidence ID \(id)")
             }
@@ -63,7 +91,7 @@ public struct WACZExporter {
                 throw EvidenceError(.verification, zh: "\(id) 的取证清单已损坏", en: "\(id): the capture manifest is damaged")
             }
             let warcName = BundleExporter.safeComponent(id) + ".warc.gz"
-            warcs.append((warcName, home.store.path(forSHA256: wa.sha256)))
+            warcs.append((warcName, home.store.path(forSHA256: wa.sha256), wa.sha256))
             for r in records where r["type"]?.string == "response" {
                 guard let uri = r["uri"]?.string, let off = r["offset"]?.int, let len = r["length"]?.int, let date = r["date"]?.string else {
                     throw EvidenceError(.usage, zh: "\(id) 取证时尚未记录 WARC 记录偏移（请用新版本重新取证）",
@@ -72,7 +100,10 @@ public struct WACZExporter {
                 var o: [String: CanonicalValue] = ["url": .string(uri), "offset": .string(String(off)), "length": .string(String(len)),
                                                    "filename": .string(warcName)]
                 if let s = r["status"]?.int { o["status"] = .string(String(s)) }
-                if let mime = r["mime"]?.string { o["mime"] = .string(mime.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? mime) }
+                if let mime = r["mime"]?.string {
+                    let base = mime.split(separator: ";", omittingEmptySubsequences: false).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+                    if !base.isEmpty { o["mime"] = .string(base) }
+                }
                 if let p = r["payload_sha256"]?.string { o["digest"] = .string("sha256:" + p) }
                 cdx.append("\(Self.surt(uri)) \(Self.cdxTimestamp(date)) " + String(decoding: CanonicalValue.object(o).canonicalBytes, as: UTF8.self))
             }
@@ -95,9 +126,13 @@ public struct WACZExporter {
         }
         for w in warcs {
             let path = "archive/" + w.name
-            try zip.add(name: path, file: w.path)
+            // The stored WARC must still be the one the ledger names before it goes to a court.
             let h = try ObjectStore.hashFile(w.path)
-            record(path, h.size, Hex.encode(h.sha256))
+            guard Hex.encode(h.sha256) == w.sha256 else {
+                throw EvidenceError(.verification, zh: "证据库中的 \(w.name) 与账本记载不符", en: "the stored \(w.name) does not match the ledger")
+            }
+            try zip.add(name: path, file: w.path)
+            record(path, h.size, w.sha256)
         }
         for (path, text) in [("indexes/index.cdx", cdx.map { $0 + "\n" }.joined()), ("pages/pages.jsonl", pages.map { $0 + "\n" }.joined())] {
             let b = Array(text.utf8)

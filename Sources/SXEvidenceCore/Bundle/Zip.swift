@@ -305,6 +305,15 @@ public final class ZipReader {
             guard local + 30 <= cdStart else { throw Self.bad(path, "\(name) 的本地头越界", "\(name): local header out of range") }
             let lh = try read(at: local, count: 30)
             guard Self.u32(lh, 0) == 0x0403_4B50, Int(Self.u16(lh, 26)) == nlen else { throw Self.bad(path, "\(name) 的本地头无效", "\(name): bad local header") }
+            // The local header must say what the central directory says (no second reading of the bytes).
+            let lflags = Self.u16(lh, 6), lmethod = Self.u16(lh, 8), lcrc = UInt32(Self.u32(lh, 14))
+            let lc = Self.u32(lh, 18), lu = Self.u32(lh, 22)
+            let descriptor = lflags & 0x08 != 0
+            guard lmethod == 0, lflags & 0x41 == 0,
+                  descriptor || lcrc == crc,
+                  descriptor || lu == 0xFFFF_FFFF || (lc == csize && lu == usize) else {
+                throw Self.bad(path, "\(name) 的本地头与目录不一致", "\(name): local header disagrees with the central directory")
+            }
             let dataOffset = local + 30 + Self.u16(lh, 26) + Self.u16(lh, 28)
             guard try read(at: local + 30, count: nlen) == nameBytes else { throw Self.bad(path, "\(name) 的本地头文件名不符", "\(name): local header name differs") }
             guard dataOffset + usize <= cdStart else { throw Self.bad(path, "\(name) 的数据越界（文件被截断？）", "\(name): data out of range (truncated?)") }
@@ -317,6 +326,18 @@ public final class ZipReader {
         for k in ranges.indices.dropFirst() where ranges[k].0 < ranges[k - 1].1 {
             throw Self.bad(path, "\(ranges[k].2) 与 \(ranges[k - 1].2) 重叠", "\(ranges[k].2) overlaps \(ranges[k - 1].2)")
         }
+        // No bytes that belong to no entry: entries follow each other from offset 0 to the directory
+        // (a data descriptor of 16 or 24 bytes may follow an entry's data).
+        var at: UInt64 = 0
+        for (start, end, name) in ranges {
+            guard start == at || (start > at && start - at <= 24 && at > 0) else {
+                throw Self.bad(path, "\(name) 前有不属于任何文件的字节", "bytes before \(name) belong to no entry")
+            }
+            at = end
+        }
+        guard cdStart == at || (cdStart > at && cdStart - at <= 24 && at > 0) || (ranges.isEmpty && cdStart == 0) else {
+            throw Self.bad(path, "目录前有不属于任何文件的字节", "bytes before the central directory belong to no entry")
+        }
     }
 
     public func bytes(_ name: String, limit: Int = 64 << 20) throws -> [UInt8] {
@@ -327,12 +348,29 @@ public final class ZipReader {
         return try read(at: e.dataOffset, count: Int(e.size))
     }
 
-    /// Size, SHA-256 and SM3 of an entry, read once (SM3 on a second thread for large entries).
+    /// Size, SHA-256 and SM3 of an entry, read once (SM3 on a second thread for large entries);
+    /// the entry's CRC-32 is checked on the same pass.
     public func digests(_ name: String) throws -> (size: Int64, sha256: String, sm3: String) {
         guard let e = entries[name] else {
             throw EvidenceError(.verification, zh: "证据包缺少 \(name)", en: "the bundle lacks \(name)")
         }
-        let r = try ObjectStore.hashRange(fd: fd, offset: Int64(e.dataOffset), length: Int64(e.size), name: path)
+        var crc = CRC32()
+        let r = try ObjectStore.hashRange(fd: fd, offset: Int64(e.dataOffset), length: Int64(e.size), name: path) { crc.update($0) }
+        guard crc.value == e.crc else {
+            throw EvidenceError(.dataError, zh: "\(name) 的 CRC-32 不符（\(String(crc.value, radix: 16)) ≠ \(String(e.crc, radix: 16))），压缩包已损坏",
+                                en: "\(name): CRC-32 \(String(crc.value, radix: 16)) != \(String(e.crc, radix: 16)); the ZIP is damaged")
+        }
         return (r.0, Hex.encode(r.1), Hex.encode(r.2))
+    }
+
+    /// Small entries read into memory are checked against their CRC-32 too.
+    public func checkedBytes(_ name: String, limit: Int = 64 << 20) throws -> [UInt8] {
+        let b = try bytes(name, limit: limit)
+        var crc = CRC32()
+        crc.update(b)
+        guard crc.value == entries[name]!.crc else {
+            throw EvidenceError(.dataError, zh: "\(name) 的 CRC-32 不符，压缩包已损坏", en: "\(name): CRC-32 mismatch; the ZIP is damaged")
+        }
+        return b
     }
 }

@@ -104,9 +104,13 @@ public struct ConsortiumPolicy: Sendable, Equatable {
             guard let ed = Base64.decode(try str(m, "ed25519")), ed.count == 32 else { throw bad("ed25519", "ed25519 key") }
             guard let sm = Base64.decode(try str(m, "sm2")), sm.count == 65, sm[0] == 4 else { throw bad("sm2", "sm2 key") }
             let id = try str(m, "node_id")
-            try NodeConfig.validateNodeID(id)
             let origin = try str(m, "origin")
-            try NodeConfig.validateOrigin(origin)
+            do {
+                try NodeConfig.validateNodeID(id)
+                try NodeConfig.validateOrigin(origin)
+            } catch let e as EvidenceError {
+                throw bad(e.zh, e.en)
+            }
             members.append(Member(nodeID: id, name: try str(m, "name"), role: role, origin: origin, ed25519: ed, sm2: sm,
                                   endpoint: try str(m, "endpoint")))
         }

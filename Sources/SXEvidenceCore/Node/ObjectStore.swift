@@ -153,14 +153,16 @@ public final class ObjectStore: @unchecked Sendable {
     /// The single digest path: read once, SHA-256 and SM3 over the same bytes, optional copy.
     /// Large inputs hash SM3 on a second thread while this one hashes SHA-256 and writes.
     /// Size, SHA-256 and SM3 of `length` bytes at `offset` of an open file (an entry inside a ZIP).
-    public static func hashRange(fd: Int32, offset: Int64, length: Int64, name: String) throws -> (Int64, [UInt8], [UInt8]) {
-        let r = try copyHashing(from: fd, to: nil, sourceName: name, tmpName: nil, expectedSize: length, range: (offset, length))
+    public static func hashRange(fd: Int32, offset: Int64, length: Int64, name: String,
+                                 also: ((UnsafeRawBufferPointer) -> Void)? = nil) throws -> (Int64, [UInt8], [UInt8]) {
+        let r = try copyHashing(from: fd, to: nil, sourceName: name, tmpName: nil, expectedSize: length, range: (offset, length), also: also)
         guard r.0 == length else { throw POSIXFile.ioError("read (short)", name) }
         return r
     }
 
     static func copyHashing(from inFD: Int32, to outFD: Int32?, sourceName: String, tmpName: String?,
-                     expectedSize: Int64, range: (offset: Int64, length: Int64)? = nil) throws -> (Int64, [UInt8], [UInt8]) {
+                     expectedSize: Int64, range: (offset: Int64, length: Int64)? = nil,
+                     also: ((UnsafeRawBufferPointer) -> Void)? = nil) throws -> (Int64, [UInt8], [UInt8]) {
         let sha = StreamingDigest(.sha256)
         let sm3 = StreamingDigest(.sm3)
         let parallel = expectedSize < 0 || expectedSize > Int64(Self.chunk)
@@ -198,6 +200,7 @@ public final class ObjectStore: @unchecked Sendable {
                 sm3.update(view)
             }
             sha.update(view)
+            also?(view)
             if let outFD {
                 var off = 0
                 while off < n {

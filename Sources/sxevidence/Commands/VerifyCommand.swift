@@ -26,6 +26,9 @@ struct VerifyCommand: ParsableCommand {
         let c = global.console()
         try c.run {
             if let bundle { return try verifyBundle(bundle, c) }
+            if policy != nil || tsaCA != nil {
+                throw usageError("--policy 与 --tsa-ca 只用于核验证据包（sxevidence verify 证据包.zip）", "--policy and --tsa-ca apply to a bundle: sxevidence verify BUNDLE.zip")
+            }
             let home = try NodeHome.open(global.homePath)
             if consortium { return try verifyConsortium(home, c) }
             var v = LedgerVerifier(home: home)
@@ -106,7 +109,7 @@ struct VerifyCommand: ParsableCommand {
             for k in r.checks where !(k.item == "bundle" && k.name.hasPrefix("file ") && k.ok) {
                 c.out("\(k.ok ? "✓" : "✗") [\(k.item)] \(k.name): \(k.detail)")
             }
-            if !r.trustRootsConfirmed {
+            if policy == nil {
                 c.say("注意：未给出 --policy，信任根取自证据包本身；请核对市级节点公钥 \(r.cityKey) 与另行取得的一致",
                       "note: no --policy given, so the trust roots come from the bundle itself; check that city key \(r.cityKey) is the one you were given")
             }
