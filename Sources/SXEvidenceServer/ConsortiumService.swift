@@ -228,15 +228,7 @@ public final class ConsortiumService: @unchecked Sendable {
                 for try await chunk in req.body {
                     total += Int64(chunk.readableBytes)
                     if total > self.maxObjectBytes { unlink(tmp); return Self.text(.contentTooLarge, "object too large\n") }
-                    let ok = chunk.withUnsafeReadableBytes { raw -> Bool in
-                        var off = 0
-                        while off < raw.count {
-                            let w = write(fd, raw.baseAddress! + off, raw.count - off)
-                            if w < 0 { if errno == EINTR { continue }; return false }
-                            off += w
-                        }
-                        return true
-                    }
+                    let ok = chunk.withUnsafeReadableBytes { POSIXFile.writeAll(fd, $0) }
                     if !ok { unlink(tmp); return Self.text(HTTPResponse.Status(code: 507), "cannot store the object\n") }
                 }
             } catch {

@@ -32,10 +32,16 @@ import Testing
             try expectOK(net.sx("330603", ["export", fileID, webID, "--out", bundle, "--no-pdf"]))
         }
 
-        func verify(_ path: String, policy p: String? = nil) throws -> (status: Int32, failed: [String], json: [String: Any]) {
-            let r = try net.s.run([binary, "verify", path, "--json"] + ((p ?? policy).isEmpty ? [] : ["--policy", p ?? policy]))
+        /// Both verifiers on one bundle: ours, and scripts/verify-bundle.py (Python + openssl, written from
+        /// the man page). They must reach the same verdict; the returned failures are ours.
+        func verify(_ path: String, policy p: String? = nil, sourceLocation: SourceLocation = #_sourceLocation) throws -> (status: Int32, failed: [String], json: [String: Any]) {
+            let pol = (p ?? policy).isEmpty ? [] : ["--policy", p ?? policy]
+            let r = try net.s.run([binary, "verify", path, "--json"] + pol)
             let o = r.json as? [String: Any] ?? [:]
             let failed = ((o["checks"] as? [[String: Any]]) ?? []).filter { $0["ok"] as? Bool == false }.map { "\($0["check"] ?? "")" }
+            let py = try net.s.run(["python3", repoRoot.appendingPathComponent("scripts/verify-bundle.py").path, path] + pol)
+            #expect(py.status == r.status, "verify-bundle.py exit \(py.status) vs sxevidence \(r.status) on \(path): \(py.out.suffix(600)) \(py.err.suffix(400))",
+                    sourceLocation: sourceLocation)
             return (r.status, failed + (r.status == 0 || !failed.isEmpty ? [] : [r.err]), o)
         }
 
@@ -139,6 +145,8 @@ import Testing
             let r = try s.run([binary, "verify", path, "--policy", w.policy])
             #expect(r.status == 65, "\(what): \(r.status) \(r.err)")
             #expect(!r.err.isEmpty)
+            let py = try s.run(["python3", repoRoot.appendingPathComponent("scripts/verify-bundle.py").path, path, "--policy", w.policy])
+            #expect(py.status == 65, "verify-bundle.py on \(what): \(py.status) \(py.out.suffix(300)) \(py.err.suffix(300))")
         }
         let data = try Data(contentsOf: URL(fileURLWithPath: w.bundle))
         try refused(s.write("half.zip", [UInt8](data.prefix(data.count / 2))), "truncated")
@@ -163,6 +171,7 @@ import Testing
         // Nothing was written next to the bundles (nothing is ever extracted).
         #expect(!FileManager.default.fileExists(atPath: s.dir + "/../etc/evil") && !FileManager.default.fileExists(atPath: "/etc/evil"))
         #expect(try s.run([binary, "verify", s.dir + "/missing.zip"]).status == 66)
+        #expect(try s.run(["python3", repoRoot.appendingPathComponent("scripts/verify-bundle.py").path, s.dir + "/missing.zip"]).status == 66)
     }
 
     @Test func waczValidatesAndIndexesEveryResponse() throws {

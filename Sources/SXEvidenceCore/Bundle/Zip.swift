@@ -73,12 +73,7 @@ public final class ZipWriter {
     }
 
     private func put(_ raw: UnsafeRawBufferPointer) throws {
-        var off = 0
-        while off < raw.count {
-            let w = write(fd, raw.baseAddress! + off, raw.count - off)
-            if w < 0 { if errno == EINTR { continue }; throw POSIXFile.ioError("write", path) }
-            off += w
-        }
+        guard POSIXFile.writeAll(fd, raw) else { throw POSIXFile.ioError("write", path) }
         offset += UInt64(raw.count)
     }
 
@@ -129,18 +124,11 @@ public final class ZipWriter {
         let size = UInt64(st.st_size)
         let e = try begin(name, size: size)
         var crc = CRC32()
-        var buf = [UInt8](repeating: 0, count: 1 << 20)
         var total: UInt64 = 0
-        while true {
-            let n = buf.withUnsafeMutableBytes { read(inFD, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; throw POSIXFile.ioError("read", file) }
-            if n == 0 { break }
-            try buf.withUnsafeBytes { raw in
-                let slice = UnsafeRawBufferPointer(rebasing: raw[0..<n])
-                crc.update(slice)
-                try put(slice)
-            }
-            total += UInt64(n)
+        try POSIXFile.readChunks(inFD, name: file) { chunk in
+            crc.update(chunk)
+            try put(chunk)
+            total += UInt64(chunk.count)
         }
         guard total == size else { throw EvidenceError(.ioError, zh: "文件在写入时改变了：\(file)", en: "file changed while being written: \(file)") }
         try complete(e, crc: crc.value)

@@ -96,15 +96,7 @@ public final class ConsortiumNode {
             let tmp = temporaryObjectPath()
             let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o444)
             guard fd >= 0 else { throw POSIXFile.ioError("open", tmp) }
-            let ok = bytes.withUnsafeBytes { raw -> Bool in
-                var off = 0
-                while off < raw.count {
-                    let w = write(fd, raw.baseAddress! + off, raw.count - off)
-                    if w < 0 { if errno == EINTR { continue }; return false }
-                    off += w
-                }
-                return true
-            }
+            let ok = bytes.withUnsafeBytes { POSIXFile.writeAll(fd, $0) }
             close(fd)
             guard ok else { unlink(tmp); throw POSIXFile.ioError("write", tmp) }
             try POSIXFile.mkdirs(POSIXFile.parent(dest))

@@ -23,12 +23,7 @@ public enum TransferFile {
         var closed = false
         defer { if !closed { close(fd); unlink(tmp) } }
         func put(_ b: [UInt8]) throws {
-            var off = 0
-            while off < b.count {
-                let w = b.withUnsafeBytes { write(fd, $0.baseAddress! + off, b.count - off) }
-                if w < 0 { if errno == EINTR { continue }; throw POSIXFile.ioError("write", tmp) }
-                off += w
-            }
+            guard b.withUnsafeBytes({ POSIXFile.writeAll(fd, $0) }) else { throw POSIXFile.ioError("write", tmp) }
         }
         try put(Array("\(header)\nnode \(home.config.nodeID)\n".utf8))
         var at = since
@@ -43,14 +38,10 @@ public enum TransferFile {
                     let inFD = open(p, O_RDONLY | O_CLOEXEC)
                     guard inFD >= 0 else { throw POSIXFile.ioError("open", p) }
                     defer { close(inFD) }
-                    var buf = [UInt8](repeating: 0, count: 1 << 20)
                     var copied: Int64 = 0
-                    while true {
-                        let n = buf.withUnsafeMutableBytes { read(inFD, $0.baseAddress, $0.count) }
-                        if n < 0 { if errno == EINTR { continue }; throw POSIXFile.ioError("read", p) }
-                        if n == 0 { break }
-                        try put(Array(buf[0..<n]))
-                        copied += Int64(n)
+                    try POSIXFile.readChunks(inFD, name: p) { chunk in
+                        guard POSIXFile.writeAll(fd, chunk) else { throw POSIXFile.ioError("write", tmp) }
+                        copied += Int64(chunk.count)
                     }
                     guard copied == a.size else {
                         throw EvidenceError(.verification, zh: "对象 \(a.sha256) 大小与记录不符", en: "object \(a.sha256) does not have its recorded size")

@@ -142,36 +142,10 @@ public enum MerkleVerifier {
                                          proof: [[UInt8]]) -> Bool {
         guard size1 > 0, size1 <= size2 else { return false }
         if size1 == size2 { return proof.isEmpty && root1 == root2 }
-        guard root1.count == 32, root2.count == 32, proof.allSatisfy({ $0.count == 32 }) else { return false }
-        guard !proof.isEmpty else { return false }
-        var path = proof
-        if size1 & (size1 - 1) == 0 { path.insert(root1, at: 0) }
-        var fn = size1 - 1
-        var sn = size2 - 1
-        while fn & 1 == 1 {
-            fn >>= 1
-            sn >>= 1
-        }
-        let h = MerkleHasher()
-        var fr = path[0]
-        var sr = path[0]
-        for c in path.dropFirst() {
-            if sn == 0 { return false }
-            if fn & 1 == 1 || fn == sn {
-                fr = h.node(c, fr)
-                sr = h.node(c, sr)
-                if fn & 1 == 0 {
-                    repeat {
-                        fn >>= 1
-                        sn >>= 1
-                    } while fn & 1 == 0 && fn != 0
-                }
-            } else {
-                sr = h.node(sr, c)
-            }
-            fn >>= 1
-            sn >>= 1
-        }
-        return fr == root1 && sr == root2 && sn == 0
+        guard root1.count == 32, root2.count == 32, !proof.isEmpty else { return false }
+        // RFC 9162 §2.1.4.2: when size1 is a power of two the proof omits the old root; it is root1.
+        let path = (size1 & (size1 - 1) == 0 ? [root1] : []) + proof
+        guard let roots = consistencyRoots(size1: size1, size2: size2, path: path) else { return false }
+        return roots.old == root1 && roots.new == root2
     }
 }

@@ -57,6 +57,28 @@ public enum POSIXFile {
         try fsyncDirectory(parent(path))
     }
 
+    /// Write all of `raw` to `fd`, retrying short writes and EINTR; false on any other error (errno set).
+    public static func writeAll(_ fd: Int32, _ raw: UnsafeRawBufferPointer) -> Bool {
+        var off = 0
+        while off < raw.count {
+            let w = write(fd, raw.baseAddress! + off, raw.count - off)
+            if w < 0 { if errno == EINTR { continue }; return false }
+            off += w
+        }
+        return true
+    }
+
+    /// Call `body` with each chunk read from `fd` until end of file.
+    public static func readChunks(_ fd: Int32, name: String, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        var buf = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 { if errno == EINTR { continue }; throw ioError("read", name) }
+            if n == 0 { return }
+            try buf.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+        }
+    }
+
     public static func fsyncDirectory(_ dir: String) throws {
         let fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw ioError("open", dir) }
