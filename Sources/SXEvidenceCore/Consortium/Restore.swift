@@ -50,7 +50,7 @@ public enum Restore {
             guard r.status == 200 else { throw c.failure(r, "副本条目 / replica entries") }
             let b = try EntryBatch.parse(r.body)
             var wanted = Set<String>()
-            for body in b.bodies { for a in try Ledger.parseEntry(body, leaf: []).artifacts { wanted.insert(a.sha256) } }
+            for body in b.bodies { for a in try Ledger.parseEntry(body, leaf: []).artifacts where Ledger.isDigest(a.sha256) { wanted.insert(a.sha256) } }
             for d in node.missingObjects(Array(wanted).sorted()) {
                 let tmp = node.temporaryObjectPath()
                 let o = try c.request("GET", "/v1/objects/\(d)", toFile: tmp, maxBytes: 64 << 30, long: true)

@@ -16,6 +16,7 @@ struct ConsortiumAlertsCommand: ParsableCommand {
         let c = global.console()
         try c.run {
             let home = try NodeHome.open(global.homePath)
+            if note != nil && ack == nil { throw usageError("--note 只与 --ack 一起使用", "--note goes with --ack") }
             if let ack {
                 guard let note, !note.isEmpty else { throw usageError("--ack 需要 --note 说明处理情况", "--ack needs --note saying what was done") }
                 try home.ledger.acknowledgeAlert(ack, note: note)
