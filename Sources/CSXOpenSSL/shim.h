@@ -84,4 +84,17 @@ typedef ASN1_INTEGER *(*sx_ts_serial_cb)(TS_RESP_CTX *, void *);
 static inline void sx_ts_set_serial_cb(TS_RESP_CTX *ctx, sx_ts_serial_cb cb, void *data) {
     TS_RESP_CTX_set_serial_cb(ctx, cb, data);
 }
+
+// The subject of the certificate that signed a time-stamp token (PKCS7_get0_signers returns a
+// stack whose certificates the token owns: free the stack only).
+static inline int sx_ts_signer_subject(TS_RESP *resp, char *buf, int len) {
+    PKCS7 *p7 = TS_RESP_get_token(resp);
+    if (!p7) return 0;
+    STACK_OF(X509) *s = PKCS7_get0_signers(p7, NULL, 0);
+    if (!s) { ERR_clear_error(); return 0; }
+    int ok = 0;
+    if (sk_X509_num(s) > 0) { X509_NAME_oneline(X509_get_subject_name(sk_X509_value(s, 0)), buf, len); ok = 1; }
+    sk_X509_free(s);
+    return ok;
+}
 #endif

@@ -141,7 +141,8 @@ public struct BundleVerifier {
                     c("cosignature \(cityCosigner.name)", res.ok, "Ed25519 \(res.ed25519 ? "valid" : "INVALID/absent"), SM2 \(res.sm2 ? "valid" : "INVALID/absent")" +
                       (res.time.map { ", time \(UTCTime.format(Date(timeIntervalSince1970: TimeInterval($0))))" } ?? ""))
                 }
-                for v in otherCosigners where note.signatures.contains(where: { $0.name == v.name }) {
+                // (only lines under a cosigner key ID: a member's own checkpoint lines share its name)
+                for v in otherCosigners where note.signatures.contains(where: { $0.name == v.name && ($0.keyID == v.edKeyID || $0.keyID == v.smKeyID) }) {
                     let res = v.check(note.signatures, checkpointText: note.text)
                     c("cosignature \(v.name)", res.ok, "Ed25519 \(res.ed25519 ? "valid" : "INVALID"), SM2 \(res.sm2 ? "valid" : "INVALID")")
                 }
@@ -186,7 +187,8 @@ public struct BundleVerifier {
                 stage = "time stamp"
                 let stamps = it["timestamps"]?.array ?? []
                 if stamps.isEmpty {
-                    c("time stamps", true, "none in this item: its time rests on the ledger and the city's cosignature")
+                    c("time stamps", true, ownLog ? "none in this item: its time rests on the city's ledger"
+                                                  : "none in this item: its time rests on the ledger and the city's cosignature")
                 }
                 for t in stamps {
                     guard let tp = t["token"]?.string, let alg = DigestAlgorithm(rawValue: t["algorithm"]?.string ?? "") else {

@@ -96,7 +96,7 @@ struct EvidenceCertificate {
         h += "<h2>账本与锚定 / Ledger and anchor</h2><table>\n"
         h += row("账本序号", "Ledger index", "\(entry.index)")
         h += row("叶哈希", "Leaf hash (SHA-256)", Hex.encode(entry.leafHash), mono: true)
-        h += row("县级检查点", "County checkpoint", "\(cp.origin) size \(cp.size) root \(Hex.encode(cp.root))", mono: true)
+        h += row(anchor == nil ? "检查点" : "县级检查点", anchor == nil ? "Checkpoint" : "County checkpoint", "\(cp.origin) size \(cp.size) root \(Hex.encode(cp.root))", mono: true)
         h += row("检查点签名", "Checkpoint signatures", "Ed25519 + SM2 (GB/T 32918), \(node?.origin ?? entry.node)")
         if let t = cosTime {
             h += row("市级联署", "City cosignature", "\(city?.origin ?? "") · \(UTCTime.format(Date(timeIntervalSince1970: TimeInterval(t)))) (C2SP tlog-cosignature, Ed25519 + SM2)")

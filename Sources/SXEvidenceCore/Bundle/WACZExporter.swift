@@ -41,9 +41,11 @@ public struct WACZExporter {
         var k = host.split(separator: ".").reversed().joined(separator: ",") + (port.isEmpty ? "" : ":" + port)
         k += ")" + path.lowercased()
         let q = Self.minimalEscape(query)
-        if !q.isEmpty { k += "?" + q.lowercased().split(separator: "&").sorted().joined(separator: "&") }
+        if !q.isEmpty { k += "?" + q.lowercased().split(separator: "&", omittingEmptySubsequences: false).sorted().joined(separator: "&") }
         return k
     }
+
+    static func isHex(_ b: UInt8) -> Bool { (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x46) || (b >= 0x61 && b <= 0x66) }
 
     static func minimalEscape(_ s: String) -> String {
         var bytes = Array(s.utf8)
@@ -53,7 +55,8 @@ public struct WACZExporter {
             var i = 0
             var changed = false
             while i < bytes.count {
-                if bytes[i] == 0x25, i + 2 < bytes.count, let v = UInt8(String(decoding: bytes[(i + 1)...(i + 2)], as: UTF8.self), radix: 16) {
+                if bytes[i] == 0x25, i + 2 < bytes.count, Self.isHex(bytes[i + 1]), Self.isHex(bytes[i + 2]),
+                   let v = UInt8(String(decoding: bytes[(i + 1)...(i + 2)], as: UTF8.self), radix: 16) {
                     out.append(v); i += 3; changed = true
                 } else {
                     out.append(bytes[i]); i += 1

@@ -257,7 +257,7 @@ public final class ZipReader {
         guard cdStart + cdSize <= eocdAbs, cdSize <= 64 << 20 else { throw Self.bad(path, "目录越界", "central directory out of range") }
         let cd = try read(at: cdStart, count: Int(cdSize))
         var p = 0
-        var ranges: [(UInt64, UInt64, String)] = []
+        var ranges: [(UInt64, UInt64, String, Bool)] = []   // local header, data end, name, has a data descriptor
         for _ in 0..<count {
             guard p + 46 <= cd.count, Self.u32(cd, p) == 0x0201_4B50 else { throw Self.bad(path, "目录项损坏", "corrupt central directory entry") }
             let flags = Self.u16(cd, p + 8), method = Self.u16(cd, p + 10)
@@ -307,7 +307,7 @@ public final class ZipReader {
             guard dataOffset + usize <= cdStart else { throw Self.bad(path, "\(name) 的数据越界（文件被截断？）", "\(name): data out of range (truncated?)") }
             entries[name] = Entry(name: name, dataOffset: dataOffset, size: usize, crc: crc)
             order.append(name)
-            ranges.append((local, dataOffset + usize, name))
+            ranges.append((local, dataOffset + usize, name, descriptor))
             p += 46 + nlen + xlen + clen
         }
         ranges.sort { $0.0 < $1.0 }
@@ -317,13 +317,15 @@ public final class ZipReader {
         // No bytes that belong to no entry: entries follow each other from offset 0 to the directory
         // (a data descriptor of 16 or 24 bytes may follow an entry's data).
         var at: UInt64 = 0
-        for (start, end, name) in ranges {
-            guard start == at || (start > at && start - at <= 24 && at > 0) else {
+        var gapAllowed = false
+        for (start, end, name, descriptor) in ranges {
+            guard start == at || (gapAllowed && start > at && start - at <= 24) else {
                 throw Self.bad(path, "\(name) 前有不属于任何文件的字节", "bytes before \(name) belong to no entry")
             }
             at = end
+            gapAllowed = descriptor
         }
-        guard cdStart == at || (cdStart > at && cdStart - at <= 24 && at > 0) || (ranges.isEmpty && cdStart == 0) else {
+        guard cdStart == at || (gapAllowed && cdStart > at && cdStart - at <= 24) || (ranges.isEmpty && cdStart == 0) else {
             throw Self.bad(path, "目录前有不属于任何文件的字节", "bytes before the central directory belong to no entry")
         }
     }

@@ -164,8 +164,11 @@ public enum TimeStamp {
             let ms = TS_ACCURACY_get_millis(acc).map { ASN1_INTEGER_get($0) } ?? 0
             accuracy = "\(s)s \(ms)ms"
         }
+        var subject = [CChar](repeating: 0, count: 512)
+        let signer = sx_ts_signer_subject(resp, &subject, 512) == 1
+            ? String(decoding: subject.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : nil
         return Info(genTime: rfc3339(fromGeneralized: time), serial: serial, policy: String(cString: oid), algorithm: algoName,
-                    imprint: Hex.encode(imprint), nonce: nonce, tsaName: nil, accuracy: accuracy, signer: nil)
+                    imprint: Hex.encode(imprint), nonce: nonce, tsaName: nil, accuracy: accuracy, signer: signer)
     }
 
     static func asn1String(_ s: UnsafePointer<ASN1_GENERALIZEDTIME>) -> String {

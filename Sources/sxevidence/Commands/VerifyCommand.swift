@@ -109,7 +109,7 @@ struct VerifyCommand: ParsableCommand {
             for k in r.checks where !(k.item == "bundle" && k.name.hasPrefix("file ") && k.ok) {
                 c.out("\(k.ok ? "✓" : "✗") [\(k.item)] \(k.name): \(k.detail)")
             }
-            if policy == nil {
+            if policy == nil && !r.cityKey.isEmpty {
                 c.say("注意：未给出 --policy，信任根取自证据包本身；请核对市级节点公钥 \(r.cityKey) 与另行取得的一致",
                       "note: no --policy given, so the trust roots come from the bundle itself; check that city key \(r.cityKey) is the one you were given")
             }
