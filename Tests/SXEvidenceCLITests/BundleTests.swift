@@ -24,12 +24,12 @@ import Testing
                 return o["id"] as? String ?? ""
             }
             fileID = firstID(add)
-            let cap = try net.sx("330603", ["capture", shop.url("/go"), "--requisites", "--case", "SX-KQ-1", "--officer", "A01", "--json"])
+            let cap = try net.sx("330603", ["capture", shop.url("/go"), "--requisites", "--screenshot", "--case", "SX-KQ-1", "--officer", "A01", "--json"])
             try expectOK(cap)
             webID = firstID(cap)
             try expectOK(net.sx("330603", ["sync"]))
             bundle = net.s.dir + "/evidence.zip"
-            try expectOK(net.sx("330603", ["export", fileID, webID, "--out", bundle, "--no-pdf"]))
+            try expectOK(net.sx("330603", ["export", fileID, webID, "--out", bundle]))
         }
 
         /// Both verifiers on one bundle: ours, and scripts/verify-bundle.py (Python + openssl, written from
@@ -89,6 +89,17 @@ import Testing
         try expectOK(w.net.sx("330600", ["export", cityID, "--out", cityBundle, "--no-pdf"]))
         let cv = try w.verify(cityBundle)
         #expect(cv.status == 0, "\(cv.failed)")
+        // The evidence certificate, Chinese first, with the capture's facts; with Chromium installed, a
+        // thumbnail (the viewport screenshot from the WARC) and a PDF rendering.
+        let cert = try w.net.s.run(["unzip", "-p", w.bundle, "items/\(w.webID)/certificate.html"]).out
+        #expect(cert.contains("电子数据存证证书") && cert.contains(w.webID) && cert.contains("/shop/pearl.html") && cert.contains("127.0.0.1"))
+        if try w.net.s.run(["sh", "-c", "command -v chromium"]).status == 0 {
+            let b64 = cert.components(separatedBy: "data:image/png;base64,").dropFirst().first?.prefix { $0 != "\"" } ?? ""
+            let png = Data(base64Encoded: String(b64)) ?? Data()
+            #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]) && png.count > 1000, "thumbnail")
+            let pdf = try w.net.s.run(["sh", "-c", "unzip -p '\(w.bundle)' 'items/\(w.webID)/certificate.pdf' | head -c 5"]).out
+            #expect(pdf == "%PDF-")
+        }
         // Every check names the values it compared.
         for c in good.json["checks"] as? [[String: Any]] ?? [] { #expect(!(c["detail"] as? String ?? "").isEmpty) }
     }

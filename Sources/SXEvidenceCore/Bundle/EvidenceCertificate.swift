@@ -32,6 +32,29 @@ struct EvidenceCertificate {
         return try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any]
     }
 
+    /// A PNG to show: a registered image or frame, else the viewport screenshot kept in the capture's
+    /// WARC (its resource record, found by the offset the manifest lists).
+    func thumbnail(_ m: [String: Any]?) -> (String, [UInt8])? {
+        if let png = entry.artifacts.first(where: { $0.name.hasSuffix(".png") && $0.size <= 4 << 20 }),
+           let bytes = try? POSIXFile.readAll(home.store.path(forSHA256: png.sha256)) {
+            return (png.name, bytes)
+        }
+        guard let warc = entry.artifacts.first(where: { $0.name == "capture.warc.gz" }),
+              let recs = m?["warc_records"] as? [[String: Any]],
+              let r = recs.first(where: { ($0["uri"] as? String) == "urn:sxevidence:screenshot-viewport.png" }),
+              let off = (r["offset"] as? NSNumber)?.int64Value, let len = (r["length"] as? NSNumber)?.int64Value, len < 8 << 20 else { return nil }
+        let fd = open(home.store.path(forSHA256: warc.sha256), O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var member = [UInt8](repeating: 0, count: Int(len))
+        guard member.withUnsafeMutableBytes({ pread(fd, $0.baseAddress, Int(len), off_t(off)) }) == Int(len),
+              let record = Decoding.gunzip(member), let sep = record.firstRange(of: [0x0D, 0x0A, 0x0D, 0x0A]) else { return nil }
+        var block = Array(record[sep.upperBound...])
+        if block.count >= 4 && Array(block.suffix(4)) == [0x0D, 0x0A, 0x0D, 0x0A] { block.removeLast(4) }   // record terminator
+        guard block.starts(with: [0x89, 0x50, 0x4E, 0x47]) else { return nil }
+        return ("screenshot-viewport.png", block)
+    }
+
     func html() throws -> String {
         let m = manifest()
         let node = policy.member(entry.node)
@@ -85,9 +108,8 @@ struct EvidenceCertificate {
             h += row(a.name, "\(a.size) bytes", "SHA-256 \(a.sha256)\nSM3 \(a.sm3)", mono: true)
         }
         h += "</table>\n"
-        if let png = entry.artifacts.first(where: { $0.name.hasSuffix(".png") && $0.size <= 4 << 20 }),
-           let bytes = try? POSIXFile.readAll(home.store.path(forSHA256: png.sha256)) {
-            h += "<h2>截图缩略 / Screenshot</h2><p><img alt=\"\(Self.esc(png.name))\" src=\"data:image/png;base64,\(Base64.encode(bytes))\"></p>\n"
+        if let (name, bytes) = thumbnail(m) {
+            h += "<h2>截图缩略 / Screenshot</h2><p><img alt=\"\(Self.esc(name))\" src=\"data:image/png;base64,\(Base64.encode(bytes))\"></p>\n"
         }
         let cp = try Checkpoint.parse(text: try SignedNote.parse(checkpoint.note).text)
         // The time of the city's cosignature, read only from a line that verifies.
