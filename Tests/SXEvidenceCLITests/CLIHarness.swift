@@ -71,7 +71,7 @@ final class Scratch {
 
     func write(_ name: String, _ bytes: [UInt8]) -> String {
         let p = dir + "/" + name
-        FileManager.default.createFile(atPath: p, contents: Data(bytes))
+        try? (Data(bytes)).write(to: URL(fileURLWithPath: p))   // not createFile: on Linux it writes through a temporary directory it never removes
         return p
     }
 

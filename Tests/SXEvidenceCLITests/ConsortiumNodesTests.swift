@@ -126,7 +126,7 @@ struct EvidenceTestError: Error, CustomStringConvertible {
             var list = ""
             for i in 0..<count {
                 let p = "\(dir)/e\(i).txt"
-                FileManager.default.createFile(atPath: p, contents: Data("\(id) \(tag) evidence \(i)\n".utf8))
+                try? (Data("\(id) \(tag) evidence \(i)\n".utf8)).write(to: URL(fileURLWithPath: p))
                 list += p + "\n"
             }
             try expectOK(sx(id, ["add", "--from", "-", "--case", "SX-\(id)-\(tag)", "--officer", "A\(id)"], stdin: list))

@@ -18,7 +18,7 @@ import Testing
             let show = try s.sx(["show", id, "--json"]).json as! [String: Any]
             let body = Data(base64Encoded: show["canonical_base64"] as! String)!
             let bodyPath = s.dir + "/body"
-            FileManager.default.createFile(atPath: bodyPath, contents: body)
+            try? (body).write(to: URL(fileURLWithPath: bodyPath))
             for size in sizes where size > (show["index"] as! Int) {
                 let p = try s.sx(["proof", "inclusion", id, "--size", String(size)])
                 #expect(p.status == 0)
@@ -28,7 +28,7 @@ import Testing
                 // A different entry's bytes must not pass with this proof.
                 var wrong = body
                 wrong[wrong.count - 3] ^= 1
-                FileManager.default.createFile(atPath: bodyPath + ".x", contents: wrong)
+                try? (wrong).write(to: URL(fileURLWithPath: bodyPath + ".x"))
                 let c2 = try s.run(["python3", checker, proofPath, bodyPath + ".x", s.home + "/keys/ed25519.pub.pem", s.home + "/keys/sm2.pub.pem"])
                 #expect(c2.status == 1)
             }

@@ -69,8 +69,8 @@ import Testing
         #expect(!v.check(sigs, checkpointText: text.replacingOccurrences(of: "\n7\n", with: "\n8\n")).ed25519)
         let dir = tempDir("cosig")
         try Data(("cosignature/v1\ntime \(t)\n" + text).utf8).write(to: URL(fileURLWithPath: dir + "/msg"))
-        try city.ed25519.publicPEM().write(toFile: dir + "/ed.pem", atomically: true, encoding: .utf8)
-        try city.sm2.publicPEM().write(toFile: dir + "/sm2.pem", atomically: true, encoding: .utf8)
+        try city.ed25519.publicPEM().write(toFile: dir + "/ed.pem", atomically: false, encoding: .utf8)
+        try city.sm2.publicPEM().write(toFile: dir + "/sm2.pem", atomically: false, encoding: .utf8)
         for (i, s) in sigs.enumerated() {
             // Parse the line as a stranger would: base64(keyID || u64 time || signature).
             let raw = b64(String(s.line.split(separator: " ")[2].dropLast()))

@@ -37,13 +37,13 @@ import Testing
         let msg = Array("sxevidence.shaoxing/330603\n3\nAAAA\n".utf8)
         try Data(msg).write(to: URL(fileURLWithPath: dir + "/msg"))
         let ed = try Ed25519Key.generate()
-        try ed.publicPEM().write(toFile: dir + "/ed.pem", atomically: true, encoding: .utf8)
+        try ed.publicPEM().write(toFile: dir + "/ed.pem", atomically: false, encoding: .utf8)
         try Data(try ed.sign(msg)).write(to: URL(fileURLWithPath: dir + "/ed.sig"))
         let r1 = try runTool(["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", dir + "/ed.pem", "-rawin",
                               "-in", dir + "/msg", "-sigfile", dir + "/ed.sig"])
         #expect(r1.status == 0, "\(r1.err)")
         let sm2 = try SM2Key.generate()
-        try sm2.publicPEM().write(toFile: dir + "/sm2.pem", atomically: true, encoding: .utf8)
+        try sm2.publicPEM().write(toFile: dir + "/sm2.pem", atomically: false, encoding: .utf8)
         try Data(try sm2.sign(msg)).write(to: URL(fileURLWithPath: dir + "/sm2.sig"))
         let r2 = try runTool(["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", dir + "/sm2.pem", "-rawin", "-digest", "sm3",
                               "-pkeyopt", "distid:1234567812345678", "-in", dir + "/msg", "-sigfile", dir + "/sm2.sig"])

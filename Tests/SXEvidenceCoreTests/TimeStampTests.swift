@@ -28,9 +28,9 @@ import Testing
         #expect(Set(serials).count == 50)
         // openssl ts -verify, independently.
         let dir = tempDir("ts")
-        FileManager.default.createFile(atPath: dir + "/resp.tsr", contents: Data(resp))
-        FileManager.default.createFile(atPath: dir + "/req.tsq", contents: Data(req.der))
-        try issued.caPEM.write(toFile: dir + "/ca.pem", atomically: true, encoding: .utf8)
+        try? (Data(resp)).write(to: URL(fileURLWithPath: dir + "/resp.tsr"))
+        try? (Data(req.der)).write(to: URL(fileURLWithPath: dir + "/req.tsq"))
+        try issued.caPEM.write(toFile: dir + "/ca.pem", atomically: false, encoding: .utf8)
         let v = try runTool(["openssl", "ts", "-verify", "-in", dir + "/resp.tsr", "-queryfile", dir + "/req.tsq", "-CAfile", dir + "/ca.pem"])
         #expect(v.status == 0 && v.out.contains("OK"), "\(v.out) \(v.err)")
         // SM3 imprints are answered too.
@@ -55,7 +55,7 @@ import Testing
         #expect(try runTool(["sh", "-c", script]).status == 0)
         let digest = Hashing.sha256(Array("evidence".utf8))
         let req = try TimeStamp.makeRequest(digest: digest)
-        FileManager.default.createFile(atPath: dir + "/q.tsq", contents: Data(req.der))
+        try? (Data(req.der)).write(to: URL(fileURLWithPath: dir + "/q.tsq"))
         let r = try runTool(["openssl", "ts", "-reply", "-config", dir + "/tsa.cnf", "-queryfile", dir + "/q.tsq", "-signer", dir + "/tsa.pem",
                              "-inkey", dir + "/tsa.key", "-chain", dir + "/ca.pem", "-out", dir + "/r.tsr"])
         #expect(r.status == 0, "\(r.err)")
