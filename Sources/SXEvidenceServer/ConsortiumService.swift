@@ -132,10 +132,7 @@ public final class ConsortiumService: @unchecked Sendable {
         }
         // Our own ledger, for a member (the city pulling).
         router.get("v1/batch") { req, _ -> Response in
-            switch await self.authenticate(req) {
-            case .failure(let r): return r.response
-            case .success: break
-            }
+            if case .failure(let r) = await self.authenticate(req) { return r.response }
             let start = req.uri.queryParameters.get("start", as: Int64.self) ?? 0
             let max = min(req.uri.queryParameters.get("max", as: Int64.self) ?? 5000, 100_000)
             guard start >= 0, max > 0 else { return Self.text(.badRequest, "bad range\n") }
@@ -178,10 +175,7 @@ public final class ConsortiumService: @unchecked Sendable {
                             })
         }
         router.post("v1/objects/missing") { req, _ -> Response in
-            switch await self.authenticate(req) {
-            case .failure(let r): return r.response
-            case .success: break
-            }
+            if case .failure(let r) = await self.authenticate(req) { return r.response }
             let body: [UInt8]
             switch await self.body(req, limit: 8 << 20) {
             case .failure(let r): return r.response
@@ -193,10 +187,7 @@ public final class ConsortiumService: @unchecked Sendable {
             return Self.text(.ok, missing.map { $0 + "\n" }.joined())
         }
         router.post("v1/objects") { req, _ -> Response in
-            switch await self.authenticate(req) {
-            case .failure(let r): return r.response
-            case .success: break
-            }
+            if case .failure(let r) = await self.authenticate(req) { return r.response }
             let body: [UInt8]
             switch await self.body(req, limit: self.maxBundleBytes) {
             case .failure(let r): return r.response
@@ -213,10 +204,7 @@ public final class ConsortiumService: @unchecked Sendable {
             } catch let e as EvidenceError { return Self.text(Self.evidenceStatus(e), e.en + "\n") }
         }
         router.put("v1/objects/:sha") { req, ctx -> Response in
-            switch await self.authenticate(req) {
-            case .failure(let r): return r.response
-            case .success: break
-            }
+            if case .failure(let r) = await self.authenticate(req) { return r.response }
             guard let sha = ctx.parameters.get("sha"), Ledger.isDigest(sha),
                   sha == Self.header(req, "SX-Content-SHA256") else { return Self.text(.badRequest, "bad digest\n") }
             let tmp = self.node.temporaryObjectPath()
@@ -244,10 +232,7 @@ public final class ConsortiumService: @unchecked Sendable {
             } catch let e as EvidenceError { return Self.text(Self.evidenceStatus(e), e.en + "\n") }
         }
         router.get("v1/replicas/:node/checkpoint") { req, ctx -> Response in
-            switch await self.authenticate(req) {
-            case .failure(let r): return r.response
-            case .success: break
-            }
+            if case .failure(let r) = await self.authenticate(req) { return r.response }
             let id = ctx.parameters.get("node") ?? ""
             let note = try await self.run { node -> String? in
                 guard let m = try node.policy().member(id), node.hasReplica(id) else { return nil }
@@ -257,10 +242,7 @@ public final class ConsortiumService: @unchecked Sendable {
             return Self.text(.ok, note)
         }
         router.get("v1/replicas/:node/cosignature") { req, ctx -> Response in
-            switch await self.authenticate(req) {
-            case .failure(let r): return r.response
-            case .success: break
-            }
+            if case .failure(let r) = await self.authenticate(req) { return r.response }
             let id = ctx.parameters.get("node") ?? ""
             guard let size = req.uri.queryParameters.get("size", as: Int64.self) else { return Self.text(.badRequest, "size required\n") }
             let lines = try await self.run { node -> [String]? in
@@ -292,10 +274,7 @@ public final class ConsortiumService: @unchecked Sendable {
         // The anchor entry for a member's cosigned checkpoint, with its inclusion proof in our log
         // (sxevidence-bundle(5) puts both in court bundles).
         router.get("v1/anchors/:node") { req, ctx -> Response in
-            switch await self.authenticate(req) {
-            case .failure(let r): return r.response
-            case .success: break
-            }
+            if case .failure(let r) = await self.authenticate(req) { return r.response }
             let id = ctx.parameters.get("node") ?? ""
             guard let size = req.uri.queryParameters.get("size", as: Int64.self), size > 0 else { return Self.text(.badRequest, "size required\n") }
             let answer = try await self.run { node -> [UInt8]? in

@@ -106,6 +106,27 @@ public final class ConsortiumNode {
         try home.ledger.recordObjectDigests(digests.map { ($0.0, $0.1, $0.2) })
     }
 
+    /// Download the objects a batch names that this store lacks (pull, restore); each is checked
+    /// against its name before it is stored, and all are made durable before returning. An object
+    /// the peer does not hold (404) is counted as missing.
+    public func fetchObjects(for batch: EntryBatch, from c: NodeClient) throws -> (fetched: Int, missing: Int) {
+        var wanted = Set<String>()
+        for body in batch.bodies {
+            for a in try Ledger.parseEntry(body, leaf: []).artifacts where Ledger.isDigest(a.sha256) { wanted.insert(a.sha256) }   // others fail on receipt
+        }
+        var fetched = 0, missing = 0
+        for d in missingObjects(Array(wanted).sorted()) {
+            let tmp = temporaryObjectPath()
+            let r = try c.request("GET", "/v1/objects/\(d)", toFile: tmp, maxBytes: 64 << 30, long: true)
+            if r.status == 404 { unlink(tmp); missing += 1; continue }
+            guard r.status == 200 else { unlink(tmp); throw c.failure(r, "对象 / object \(d)") }
+            try receiveObject(tmpPath: tmp, expectedSHA256: d)
+            fetched += 1
+        }
+        try home.store.sync()
+        return (fetched, missing)
+    }
+
     /// Which of these SHA-256 digests the store lacks.
     public func missingObjects(_ digests: [String]) -> [String] {
         digests.filter { !POSIXFile.exists(home.store.path(forSHA256: $0)) }
@@ -179,7 +200,7 @@ public final class ConsortiumNode {
         if let w = try home.ledger.cosigned(origin: m.origin), w.size <= cp.size, w.size > 0 {
             let r = try replica.root(size: w.size)
             if r != w.root {
-                let path = (w.size & (w.size - 1) == 0 ? [r] : []) + (w.size < cp.size ? try replica.consistencyProof(from: w.size, to: cp.size) : [])
+                let path = w.size < cp.size ? try replica.consistencyPath(from: w.size, to: cp.size) : []
                 let proof = ForkProof(node: m.nodeID, origin: m.origin, first: try Self.stripCosignatures(w.note, witness: keys.name),
                                       second: cp.note, path: path, detectedBy: home.config.nodeID)
                 try raiseFork(proof, member: m)

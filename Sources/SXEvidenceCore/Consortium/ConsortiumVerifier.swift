@@ -35,8 +35,8 @@ public struct ConsortiumVerifier {
         var anchored: [String: [Int64: [UInt8]]] = [:]
         var anchorProblems: [String: [String]] = [:]
         let alerts = try home.ledger.alerts()
-        try home.ledger.entries { e in
-            guard e.kind == "anchor", let text = e.note else { return }
+        try home.ledger.entries(kind: "anchor") { e in
+            guard let text = e.note else { return }
             do {
                 let note = try SignedNote.parse(text)
                 let cp = try Checkpoint.parse(text: note.text)

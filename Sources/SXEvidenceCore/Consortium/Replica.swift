@@ -72,7 +72,7 @@ extension Ledger {
             if n < m {
                 let r = try proofs.root(size: n)
                 if r == cp.root || n == 0, let held { return .unchanged(held) }
-                let path = (n & (n - 1) == 0 ? [r] : []) + (try proofs.consistencyProof(from: n, to: m))
+                let path = try consistencyPath(from: n, to: m)
                 throw ForkDetected(proof: ForkProof(node: nodeID, origin: origin, first: b.checkpointNote, second: held!.note,
                                                     path: path, detectedBy: detectedBy))
             }
@@ -145,6 +145,13 @@ extension Ledger {
             }
             return .applied(added: Int(n - m), checkpoint: try storeCheckpoint(cp, note: b.checkpointNote))
         }
+    }
+
+    /// A consistency path in the form fork proofs use (MerkleVerifier.consistencyRoots): the proof
+    /// from m to n, with this tree's root at m first when m is a power of two. Opens no transaction
+    /// of its own, so it serves inside applyBatch's write transaction as well as outside.
+    func consistencyPath(from m: Int64, to n: Int64) throws -> [[UInt8]] {
+        (m & (m - 1) == 0 ? [try proofs.root(size: m)] : []) + (try proofs.consistencyProof(from: m, to: n))
     }
 
     /// 64 lowercase hex digits (what every artifact digest must look like before it names a file).

@@ -38,7 +38,6 @@ public enum Restore {
         let cfg = NodeConfig(nodeID: me.nodeID, name: me.name, role: me.role, origin: me.origin, created: UTCTime.now())
         let home = try NodeHome.create(at: homePath, config: cfg, keys: (ed, sm2))
         try POSIXFile.writeAtomically(home.policyPath, Array(text!.utf8))
-        let keys = try home.loadKeys()
         let c = try NodeClient(base: url, node: me.nodeID, key: ed)
         let node = ConsortiumNode(home: home, keys: nil)
         var objects = 0, missing = 0
@@ -49,17 +48,9 @@ public enum Restore {
             if r.status == 204 { break }
             guard r.status == 200 else { throw c.failure(r, "副本条目 / replica entries") }
             let b = try EntryBatch.parse(r.body)
-            var wanted = Set<String>()
-            for body in b.bodies { for a in try Ledger.parseEntry(body, leaf: []).artifacts where Ledger.isDigest(a.sha256) { wanted.insert(a.sha256) } }
-            for d in node.missingObjects(Array(wanted).sorted()) {
-                let tmp = node.temporaryObjectPath()
-                let o = try c.request("GET", "/v1/objects/\(d)", toFile: tmp, maxBytes: 64 << 30, long: true)
-                if o.status == 404 { unlink(tmp); missing += 1; continue }
-                guard o.status == 200 else { unlink(tmp); throw c.failure(o, "对象 / object \(d)") }
-                try node.receiveObject(tmpPath: tmp, expectedSHA256: d)
-                objects += 1
-            }
-            try home.store.sync()
+            let got = try node.fetchObjects(for: b, from: c)
+            objects += got.fetched
+            missing += got.missing
             var absent = 0
             let out = try home.ledger.applyBatch(b, verifiers: verifiers, detectedBy: me.nodeID) { a in
                 try node.checkArtifact(a, absent: &absent)
@@ -79,7 +70,6 @@ public enum Restore {
                 cos += 1
             }
         }
-        _ = keys
         return Result(node: me.nodeID, entries: try home.ledger.size(), objects: objects, missingObjects: missing, cosignatures: cos)
     }
 }

@@ -208,7 +208,7 @@ public final class SyncSession {
             if r.status == 204 { break }
             guard r.status == 200 else { throw c.failure(r, "条目 / entries") }
             let batch = try EntryBatch.parse(r.body)
-            if objects { res.objects += try fetchObjects(c, batch: batch, node: node) }
+            if objects { res.objects += try node.fetchObjects(for: batch, from: c).fetched }
             let got = try node.receive(batch)
             res.added += Int64(got.added)
             res.size = got.size
@@ -220,23 +220,4 @@ public final class SyncSession {
         return res
     }
 
-    /// Download the batch's objects this node lacks; each is checked against its name before storing.
-    func fetchObjects(_ c: NodeClient, batch: EntryBatch, node: ConsortiumNode) throws -> Int {
-        var wanted = Set<String>()
-        for body in batch.bodies {
-            let e = try Ledger.parseEntry(body, leaf: [])
-            for a in e.artifacts where Ledger.isDigest(a.sha256) { wanted.insert(a.sha256) }   // others fail on receipt
-        }
-        var n = 0
-        for d in node.missingObjects(Array(wanted).sorted()) {
-            let tmp = node.temporaryObjectPath()
-            let r = try c.request("GET", "/v1/objects/\(d)", toFile: tmp, maxBytes: 64 << 30, long: true)
-            if r.status == 404 { unlink(tmp); continue }
-            guard r.status == 200 else { unlink(tmp); throw c.failure(r, "对象 / object \(d)") }
-            try node.receiveObject(tmpPath: tmp, expectedSHA256: d)
-            n += 1
-        }
-        try home.store.sync()
-        return n
-    }
 }

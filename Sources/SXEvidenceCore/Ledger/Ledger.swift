@@ -82,10 +82,13 @@ public final class Ledger {
     }
 
     /// Entries in index order, optionally of one case.
-    public func entries(caseID: String? = nil, _ body: (LedgerEntry) throws -> Void) throws {
-        let sql = "SELECT \(Self.entryColumns) FROM entries" + (caseID == nil ? "" : " WHERE case_id = ?") + " ORDER BY idx"
+    /// Entries in index order, optionally of one case or one kind.
+    public func entries(caseID: String? = nil, kind: String? = nil, _ body: (LedgerEntry) throws -> Void) throws {
+        let filters = [caseID.map { _ in "case_id = ?" }, kind.map { _ in "kind = ?" }].compactMap { $0 }
+        let sql = "SELECT \(Self.entryColumns) FROM entries" + (filters.isEmpty ? "" : " WHERE " + filters.joined(separator: " AND ")) + " ORDER BY idx"
         let s = try db.statement(sql)
-        if let caseID { s.bind(1, caseID) }
+        var k: Int32 = 1
+        for v in [caseID, kind].compactMap({ $0 }) { s.bind(k, v); k += 1 }
         var batch: [LedgerEntry] = []
         while try s.step() { batch.append(Self.readEntry(s)) }
         for var e in batch {
@@ -262,6 +265,14 @@ struct StoredNodes: MerkleNodeSource {
 }
 
 enum LedgerSchema {
+    /// Triggers that refuse UPDATE and DELETE on each table.
+    static func appendOnly(_ tables: [String]) -> String {
+        tables.map { t in """
+        CREATE TRIGGER \(t)_no_update BEFORE UPDATE ON \(t) BEGIN SELECT RAISE(ABORT, 'sxevidence ledger is append-only'); END;
+        CREATE TRIGGER \(t)_no_delete BEFORE DELETE ON \(t) BEGIN SELECT RAISE(ABORT, 'sxevidence ledger is append-only'); END;
+        """ }.joined(separator: "\n")
+    }
+
     static let sql = """
     CREATE TABLE entries(
       idx INTEGER PRIMARY KEY,
@@ -287,10 +298,7 @@ enum LedgerSchema {
       PRIMARY KEY(entry_idx, pos)) WITHOUT ROWID;
     CREATE TABLE tree(id INTEGER PRIMARY KEY, hash BLOB NOT NULL);
     CREATE TABLE checkpoints(size INTEGER PRIMARY KEY, root BLOB NOT NULL, note TEXT NOT NULL, created TEXT NOT NULL);
-    \(["entries", "artifacts", "tree", "checkpoints"].map { t in """
-    CREATE TRIGGER \(t)_no_update BEFORE UPDATE ON \(t) BEGIN SELECT RAISE(ABORT, 'sxevidence ledger is append-only'); END;
-    CREATE TRIGGER \(t)_no_delete BEFORE DELETE ON \(t) BEGIN SELECT RAISE(ABORT, 'sxevidence ledger is append-only'); END;
-    """ }.joined(separator: "\n"))
+    \(appendOnly(["entries", "artifacts", "tree", "checkpoints"]))
     PRAGMA user_version = 1;
     """
 
@@ -310,8 +318,7 @@ enum LedgerSchema {
       error TEXT,
       created TEXT NOT NULL);
     CREATE INDEX timestamps_subject ON timestamps(subject);
-    CREATE TRIGGER timestamps_no_update BEFORE UPDATE ON timestamps BEGIN SELECT RAISE(ABORT, 'sxevidence ledger is append-only'); END;
-    CREATE TRIGGER timestamps_no_delete BEFORE DELETE ON timestamps BEGIN SELECT RAISE(ABORT, 'sxevidence ledger is append-only'); END;
+    \(appendOnly(["timestamps"]))
     PRAGMA user_version = 2;
     """
 
@@ -348,10 +355,7 @@ enum LedgerSchema {
       note TEXT NOT NULL,
       created TEXT NOT NULL);
     CREATE INDEX artifacts_sha256 ON artifacts(sha256);
-    \(["cosigned", "cosignatures", "alerts", "object_digests", "alert_acks"].map { t in """
-    CREATE TRIGGER \(t)_no_update BEFORE UPDATE ON \(t) BEGIN SELECT RAISE(ABORT, 'sxevidence ledger is append-only'); END;
-    CREATE TRIGGER \(t)_no_delete BEFORE DELETE ON \(t) BEGIN SELECT RAISE(ABORT, 'sxevidence ledger is append-only'); END;
-    """ }.joined(separator: "\n"))
+    \(appendOnly(["cosigned", "cosignatures", "alerts", "object_digests", "alert_acks"]))
     PRAGMA user_version = 3;
     """
 }
