@@ -83,6 +83,12 @@ public final class ConsortiumService: @unchecked Sendable {
         return .success(b)
     }
 
+    /// A refusal by Access.allows (403), logged.
+    static func denied(_ m: ConsortiumPolicy.Member, _ what: String) -> Response {
+        FileHandle.standardError.write(Data("sxevidence serve: refused \(m.nodeID) access to \(Display.escape(what))\n".utf8))
+        return text(.forbidden, "node \(m.nodeID) may not read \(what) (sxevidence-consortium(5), ACCESS)\n")
+    }
+
     static func evidenceStatus(_ e: EvidenceError) -> HTTPResponse.Status {
         switch e.code {
         case .denied: return .forbidden
@@ -132,7 +138,12 @@ public final class ConsortiumService: @unchecked Sendable {
         }
         // Our own ledger, for a member (the city pulling).
         router.get("v1/batch") { req, _ -> Response in
-            if case .failure(let r) = await self.authenticate(req) { return r.response }
+            let member: ConsortiumPolicy.Member
+            switch await self.authenticate(req) {
+            case .failure(let r): return r.response
+            case .success(let m): member = m
+            }
+            guard Access.allows(member, .log(of: self.nodeID)) else { return Self.denied(member, "this log") }
             let start = req.uri.queryParameters.get("start", as: Int64.self) ?? 0
             let max = min(req.uri.queryParameters.get("max", as: Int64.self) ?? 5000, 100_000)
             guard start >= 0, max > 0 else { return Self.text(.badRequest, "bad range\n") }
@@ -147,14 +158,9 @@ public final class ConsortiumService: @unchecked Sendable {
             case .success(let m): member = m
             }
             guard let sha = ctx.parameters.get("sha"), Ledger.isDigest(sha) else { return Self.text(.badRequest, "bad digest\n") }
-            // The city may fetch any object (pull); another member only what its own entries name (restore).
-            let allowed = try await self.run { node -> Bool in
-                if member.role == .city { return true }
-                if member.nodeID == node.home.config.nodeID { return true }
-                guard node.hasReplica(member.nodeID) else { return false }
-                return try node.replica(for: member).references(sha256: sha)
-            }
-            guard allowed else { return Self.text(.forbidden, "this object is not in your ledger\n") }
+            // Access.allows: the city, or the member that delivered these bytes itself.
+            let allowed = try await self.run { node in try node.mayRead(object: sha, requester: member) }
+            guard allowed else { return Self.denied(member, "this object") }
             let path = self.node.home.store.path(forSHA256: sha)
             let fd = open(path, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else { return Self.text(.notFound, "no such object\n") }
@@ -175,7 +181,11 @@ public final class ConsortiumService: @unchecked Sendable {
                             })
         }
         router.post("v1/objects/missing") { req, _ -> Response in
-            if case .failure(let r) = await self.authenticate(req) { return r.response }
+            let member: ConsortiumPolicy.Member
+            switch await self.authenticate(req) {
+            case .failure(let r): return r.response
+            case .success(let m): member = m
+            }
             let body: [UInt8]
             switch await self.body(req, limit: 8 << 20) {
             case .failure(let r): return r.response
@@ -183,11 +193,16 @@ public final class ConsortiumService: @unchecked Sendable {
             }
             let digests = String(decoding: body, as: UTF8.self).split(separator: "\n").map(String.init)
             guard digests.allSatisfy(Ledger.isDigest) else { return Self.text(.badRequest, "bad digest list\n") }
-            let missing = try await self.run { node in node.missingObjects(digests) }
+            // Only about the member's own objects: which it has not delivered (not what we hold from others).
+            let missing = try await self.run { node in try node.undelivered(digests, by: member.nodeID) }
             return Self.text(.ok, missing.map { $0 + "\n" }.joined())
         }
         router.post("v1/objects") { req, _ -> Response in
-            if case .failure(let r) = await self.authenticate(req) { return r.response }
+            let member: ConsortiumPolicy.Member
+            switch await self.authenticate(req) {
+            case .failure(let r): return r.response
+            case .success(let m): member = m
+            }
             let body: [UInt8]
             switch await self.body(req, limit: self.maxBundleBytes) {
             case .failure(let r): return r.response
@@ -196,7 +211,7 @@ public final class ConsortiumService: @unchecked Sendable {
             guard let items = ObjectBundle.parse(body) else { return Self.text(.badRequest, "malformed object bundle\n") }
             do {
                 let n = try await self.run { node -> Int in
-                    try node.receiveObjects(items)
+                    try node.receiveObjects(items, holder: member.nodeID, entryOf: member)
                     try node.home.store.sync()
                     return items.count
                 }
@@ -204,7 +219,11 @@ public final class ConsortiumService: @unchecked Sendable {
             } catch let e as EvidenceError { return Self.text(Self.evidenceStatus(e), e.en + "\n") }
         }
         router.put("v1/objects/:sha") { req, ctx -> Response in
-            if case .failure(let r) = await self.authenticate(req) { return r.response }
+            let member: ConsortiumPolicy.Member
+            switch await self.authenticate(req) {
+            case .failure(let r): return r.response
+            case .success(let m): member = m
+            }
             guard let sha = ctx.parameters.get("sha"), Ledger.isDigest(sha),
                   sha == Self.header(req, "SX-Content-SHA256") else { return Self.text(.badRequest, "bad digest\n") }
             let tmp = self.node.temporaryObjectPath()
@@ -225,15 +244,20 @@ public final class ConsortiumService: @unchecked Sendable {
             }
             do {
                 try await self.run { node in
-                    try node.receiveObject(tmpPath: tmp, expectedSHA256: sha)
+                    try node.receiveObject(tmpPath: tmp, expectedSHA256: sha, holder: member.nodeID, entryOf: member)
                     try node.home.store.sync()
                 }
                 return Self.text(.ok, "1\n")
             } catch let e as EvidenceError { return Self.text(Self.evidenceStatus(e), e.en + "\n") }
         }
         router.get("v1/replicas/:node/checkpoint") { req, ctx -> Response in
-            if case .failure(let r) = await self.authenticate(req) { return r.response }
+            let member: ConsortiumPolicy.Member
+            switch await self.authenticate(req) {
+            case .failure(let r): return r.response
+            case .success(let m): member = m
+            }
             let id = ctx.parameters.get("node") ?? ""
+            guard Access.allows(member, .log(of: id)) else { return Self.denied(member, "the log of \(id)") }
             let note = try await self.run { node -> String? in
                 guard let m = try node.policy().member(id), node.hasReplica(id) else { return nil }
                 return try node.replica(for: m).checkpoint()?.note
@@ -242,8 +266,13 @@ public final class ConsortiumService: @unchecked Sendable {
             return Self.text(.ok, note)
         }
         router.get("v1/replicas/:node/cosignature") { req, ctx -> Response in
-            if case .failure(let r) = await self.authenticate(req) { return r.response }
+            let member: ConsortiumPolicy.Member
+            switch await self.authenticate(req) {
+            case .failure(let r): return r.response
+            case .success(let m): member = m
+            }
             let id = ctx.parameters.get("node") ?? ""
+            guard Access.allows(member, .log(of: id)) else { return Self.denied(member, "the log of \(id)") }
             guard let size = req.uri.queryParameters.get("size", as: Int64.self) else { return Self.text(.badRequest, "size required\n") }
             let lines = try await self.run { node -> [String]? in
                 guard let m = try node.policy().member(id), let row = try node.home.ledger.cosigned(origin: m.origin, size: size) else { return nil }
@@ -260,7 +289,7 @@ public final class ConsortiumService: @unchecked Sendable {
             case .success(let m): member = m
             }
             let id = ctx.parameters.get("node") ?? ""
-            guard member.nodeID == id || member.role == .city else { return Self.text(.forbidden, "only the node itself may read its replica\n") }
+            guard Access.allows(member, .log(of: id)) else { return Self.denied(member, "the log of \(id)") }
             let start = req.uri.queryParameters.get("start", as: Int64.self) ?? 0
             let max = min(req.uri.queryParameters.get("max", as: Int64.self) ?? 5000, 100_000)
             guard start >= 0, max > 0 else { return Self.text(.badRequest, "bad range\n") }
@@ -274,8 +303,13 @@ public final class ConsortiumService: @unchecked Sendable {
         // The anchor entry for a member's cosigned checkpoint, with its inclusion proof in our log
         // (sxevidence-bundle(5) puts both in court bundles).
         router.get("v1/anchors/:node") { req, ctx -> Response in
-            if case .failure(let r) = await self.authenticate(req) { return r.response }
+            let member: ConsortiumPolicy.Member
+            switch await self.authenticate(req) {
+            case .failure(let r): return r.response
+            case .success(let m): member = m
+            }
             let id = ctx.parameters.get("node") ?? ""
+            guard Access.allows(member, .log(of: id)) else { return Self.denied(member, "the log of \(id)") }
             guard let size = req.uri.queryParameters.get("size", as: Int64.self), size > 0 else { return Self.text(.badRequest, "size required\n") }
             let answer = try await self.run { node -> [UInt8]? in
                 guard let m = try node.policy().member(id), let row = try node.home.ledger.cosigned(origin: m.origin, size: size),

@@ -18,8 +18,10 @@ struct Console {
         out(t(zh, en))
     }
 
-    func out(_ s: String) {
-        FileHandle.standardOutput.write(Data((s + "\n").utf8))
+    /// Every human line passes the display backstop: control and bidi characters become `\u{…}`
+    /// (fields from outside are escaped with Display.escape where they are put into the line).
+    func out(_ s: String, terminator: String = "\n") {
+        FileHandle.standardOutput.write(Data((Display.sanitizeLines(s) + terminator).utf8))
     }
 
     func emit(_ value: Any) {
@@ -28,19 +30,25 @@ struct Console {
 
     func jsonLine(_ value: Any) -> String {
         let data = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("null".utf8)
-        return String(decoding: data, as: UTF8.self) + "\n"
+        // JSON escapes C0 controls itself; bidi controls and C1 are escaped too, so a terminal
+        // showing the JSON cannot be reordered (they can only occur inside strings).
+        var out = ""
+        for u in String(decoding: data, as: UTF8.self).unicodeScalars {
+            if u.value >= 0x7F && Display.needsEscape(u.value) { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
+        }
+        return out + "\n"
     }
 
     /// A line for the officer on stderr (not part of the scriptable output).
     func warn(_ zh: String, _ en: String) {
-        FileHandle.standardError.write(Data((t(zh, en) + "\n").utf8))
+        FileHandle.standardError.write(Data((Display.sanitizeLines(t(zh, en)) + "\n").utf8))
     }
 
     var progressEnabled: Bool { !json && isatty(2) == 1 }
 
     func progress(_ text: String) {
         guard progressEnabled else { return }
-        FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
+        FileHandle.standardError.write(Data("\r\u{1B}[K\(Display.escape(text))".utf8))
     }
 
     func endProgress() {
@@ -64,7 +72,7 @@ struct Console {
                     FileHandle.standardError.write(data + Data("\n".utf8))
                 }
             } else {
-                FileHandle.standardError.write(Data((t("错误：", "error: ") + e.message(lang) + "\n").utf8))
+                FileHandle.standardError.write(Data((t("错误：", "error: ") + Display.sanitizeLines(e.message(lang)) + "\n").utf8))
             }
             throw ExitCode(e.code.exitStatus)
         }

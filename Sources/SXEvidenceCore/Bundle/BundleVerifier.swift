@@ -4,19 +4,39 @@ import Foundation
 /// home; every check is reported with the values it compared.
 public struct BundleVerifier {
     public struct Check: Sendable, Codable {
-        public var item: String        // evidence ID, or "bundle"
+        public var item: String        // evidence ID, or "bundle" (untrusted: escape before display)
         public var name: String
         public var ok: Bool
-        public var detail: String      // values compared
+        public var detail: String      // values compared (untrusted: escape before display)
+        /// Passed, but only against something the bundle itself supplied (TSA roots found only in
+        /// the bundle): not a failure, and not enough for a VALID verdict.
+        public var unconfirmed = false
+    }
+
+    /// VALID needs every check passed against trust roots held separately (sxevidence-bundle(5), VERDICT).
+    public enum Verdict: String, Sendable, Codable {
+        case valid, unconfirmed, invalid
     }
 
     public struct Report: Sendable, Codable {
         public var checks: [Check] = []
         public var trustRootsConfirmed = false
         public var cityKey = ""
+        /// SHA-256 (hex) of the city's raw Ed25519 public key and SM2 point, for comparison with
+        /// what the court received.
+        public var fingerprints: [String: String] = [:]
+        /// Files in the bundle no signature covers (README, certificates): informative only.
+        public var informative: [String] = []
         public var items = 0
         public var ok: Bool { !checks.isEmpty && checks.allSatisfy(\.ok) }
+        public var verdict: Verdict {
+            guard ok else { return .invalid }
+            return trustRootsConfirmed && !checks.contains(where: \.unconfirmed) ? .valid : .unconfirmed
+        }
     }
+
+    /// Clock difference allowed between a time stamp and the entry and cosignature it is compared with.
+    public static let timeTolerance: Double = 300
 
     public let path: String
     /// The consortium policy the court obtained separately; nil: the bundle's own is used, and said so.
@@ -82,9 +102,17 @@ public struct BundleVerifier {
         } else if let bp = bundlePolicy {
             check("bundle", "policy signature", true, "consortium policy v\(bp.version) signed by city \(bp.city) (trust roots taken from the bundle itself)")
         }
+        r.informative = zip.order.filter { n in
+            let base = n.split(separator: "/").last.map(String.init) ?? n
+            return base == "README.txt" || base.hasPrefix("certificate.")
+        }
         guard let policy = chosen else { return r }   // no trust roots at all: nothing else can be checked
         guard let city = policy.cityMember else { throw EvidenceError(.dataError, zh: "策略缺少市级节点", en: "policy has no city") }
         r.cityKey = (try? Ed25519NoteVerifier(name: city.origin, publicKey: city.ed25519).vkey) ?? ""
+        r.fingerprints = ["ed25519": Hex.encode(Hashing.sha256(city.ed25519)), "sm2": Hex.encode(Hashing.sha256(city.sm2))]
+        // TSA roots: those given, or the bundle's certificates whose fingerprints the policy held
+        // separately names; roots found only in the bundle leave the time check unconfirmed.
+        let pinned = Set(trustedPolicy != nil ? policy.tsaRoots : [])
         let cityVerifiers = try city.noteVerifiers()
         // The city anchors: its cosignature is required on every county checkpoint. Other cosigners
         // named by the policy are checked when their lines are present.
@@ -95,7 +123,13 @@ public struct BundleVerifier {
         for it in items {
             let id = it["id"]?.string ?? "?"
             r.items += 1
-            func c(_ name: String, _ ok: Bool, _ detail: String) { check(id, name, ok, detail) }
+            func c(_ name: String, _ ok: Bool, _ detail: String, unconfirmed: Bool = false) {
+                r.checks.append(Check(item: id, name: name, ok: ok, detail: detail, unconfirmed: unconfirmed))
+            }
+            // The ID first, against its documented form, before anything else is read for this item.
+            guard Display.isEvidenceID(id) else {
+                c("evidence ID", false, "not of the form NNNNNN-NNNNNN (six digits, '-', the entry's index + 1 padded to six)"); continue
+            }
             var stage = "entry canonical bytes"
             do {
                 guard let entryPath = it["entry"]?.string, let proofPath = it["proof"]?.string, let arts = it["artifacts"]?.array else {
@@ -130,6 +164,11 @@ public struct BundleVerifier {
                 let included = proof.index == e.index && cp.origin == member.origin &&
                     MerkleVerifier.verifyInclusion(leafIndex: proof.index, treeSize: cp.size, leafHash: leaf, proof: proof.hashes, root: cp.root)
                 c("inclusion proof", included, "leaf \(Hex.encode(leaf)) index \(proof.index)/\(e.index) in \(cp.origin) size \(cp.size) root \(Hex.encode(cp.root))")
+                // The entry is the log's: its node is the node whose origin signs the checkpoint, its
+                // index the proof's, its ID that node's and that index's, and the item is that ID.
+                let expectedID = LedgerEntry.evidenceID(node: member.nodeID, index: proof.index)
+                c("entry identity", e.node == member.nodeID && e.index == proof.index && e.evidenceID == expectedID && id == expectedID,
+                  "node \(e.node) (log of \(member.nodeID)), index \(e.index) (proof \(proof.index)), id \(e.evidenceID) (expected \(expectedID)), item \(id)")
                 let sigs = note.check(with: try member.noteVerifiers())
                 c("checkpoint signatures", sigs.count == 2 && sigs.allSatisfy(\.ok),
                   sigs.map { "\($0.verifier.algorithm) \($0.ok ? "valid" : "INVALID")" }.joined(separator: ", ") + (sigs.count == 2 ? "" : " (Ed25519 and SM2 required)"))
@@ -190,16 +229,35 @@ public struct BundleVerifier {
                     c("time stamps", true, ownLog ? "none in this item: its time rests on the city's ledger"
                                                   : "none in this item: its time rests on the ledger and the city's cosignature")
                 }
+                let cosignTime: Double? = ownLog ? nil : cityCosigner.check(note.signatures, checkpointText: note.text).time.map(Double.init)
+                let entryTime = UTCTime.parse(e.time)
                 for t in stamps {
                     guard let tp = t["token"]?.string, let alg = DigestAlgorithm(rawValue: t["algorithm"]?.string ?? "") else {
                         c("time stamp", false, "malformed time-stamp record"); continue
                     }
-                    let roots = try tsaRoots ?? (t["tsa_roots"]?.string).map { String(decoding: try zip.checkedBytes($0), as: UTF8.self) } ?? ""
+                    var roots = tsaRoots ?? ""
+                    var confirmed = tsaRoots != nil
+                    if tsaRoots == nil, let rp = t["tsa_roots"]?.string {
+                        let blocks = PEMCertificates.blocks(String(decoding: try zip.checkedBytes(rp), as: UTF8.self))
+                        let held = blocks.filter { pinned.contains($0.fingerprint) }
+                        confirmed = !held.isEmpty
+                        roots = (held.isEmpty ? blocks : held).map(\.pem).joined()
+                    }
                     do {
                         let info = try TimeStamp.verify(response: try zip.checkedBytes(tp), digest: Hashing.digest(alg, Array(stampedNote.utf8)),
                                                         algorithm: alg, request: nil, trustedPEM: roots)
-                        c("time stamp \(alg.rawValue)", true, "genTime \(info.genTime), serial \(info.serial)" + (info.signer.map { ", TSA \($0)" } ?? "") +
-                          (tsaRoots == nil ? " (TSA roots from the bundle)" : " (TSA roots given)"))
+                        let g = UTCTime.parse(info.genTime)
+                        var problems: [String] = []
+                        if let g, let et = entryTime, g < et - Self.timeTolerance { problems.append("genTime is before the entry's time \(e.time)") }
+                        if let g, let ct = cosignTime, g > ct + Self.timeTolerance {
+                            problems.append("genTime is later than the city's cosignature time \(UTCTime.format(Date(timeIntervalSince1970: ct)))")
+                        }
+                        if g == nil { problems.append("genTime \(info.genTime) is not an RFC 3339 UTC time") }
+                        let detail = "genTime \(info.genTime), serial \(info.serial)" + (info.signer.map { ", TSA \($0)" } ?? "") +
+                            (tsaRoots != nil ? " (TSA roots given)" : confirmed ? " (TSA root named in the policy held)" :
+                                " (UNCONFIRMED: TSA roots only from the bundle, not named in a policy you hold)")
+                        c("time stamp \(alg.rawValue)", problems.isEmpty, problems.isEmpty ? detail : detail + ": " + problems.joined(separator: "; ") +
+                          " (tolerance \(Int(Self.timeTolerance)) s)", unconfirmed: !confirmed)
                     } catch let err as EvidenceError {
                         c("time stamp \(alg.rawValue)", false, err.en)
                     }

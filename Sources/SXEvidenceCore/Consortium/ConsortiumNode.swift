@@ -62,12 +62,15 @@ public final class ConsortiumNode {
     }
 
     /// Take a received file (in the store's tmp folder) into the store if its SHA-256 is `expected`.
-    public func receiveObject(tmpPath: String, expectedSHA256: String) throws {
+    /// `holder` is the member that delivered it. With `entryOf`, the object is accepted only when an
+    /// entry of that member's replica names it with exactly its size and SM3 (uploads).
+    public func receiveObject(tmpPath: String, expectedSHA256: String, holder: String?, entryOf: ConsortiumPolicy.Member? = nil) throws {
         defer { unlink(tmpPath) }
         let h = try ObjectStore.hashFile(tmpPath)
         guard Hex.encode(h.sha256) == expectedSHA256 else {
             throw EvidenceError(.verification, zh: "对象内容的 SHA-256 与 \(expectedSHA256) 不符", en: "object content does not hash to \(expectedSHA256)")
         }
+        if let m = entryOf { try requireEntry(of: m, sha256: expectedSHA256, size: h.size, sm3: Hex.encode(h.sm3)) }
         let dest = home.store.path(forSHA256: expectedSHA256)
         if !ObjectStore.intact(dest, size: h.size) {
             chmod(tmpPath, 0o444)
@@ -75,22 +78,39 @@ public final class ConsortiumNode {
             guard rename(tmpPath, dest) == 0 else { throw POSIXFile.ioError("rename", dest) }
         }
         try home.ledger.recordObjectDigests([(expectedSHA256, h.size, Hex.encode(h.sm3))])
+        if let holder { try home.ledger.recordHolder([expectedSHA256], node: holder) }
+    }
+
+    /// A member may deliver only objects its own entries name (no storage for objects nothing names).
+    func requireEntry(of m: ConsortiumPolicy.Member, sha256: String, size: Int64, sm3: String) throws {
+        guard hasReplica(m.nodeID), try replica(for: m).names(sha256: sha256, size: size, sm3: sm3) else {
+            throw EvidenceError(.denied, zh: "节点 \(m.nodeID) 的条目中没有这个对象（\(sha256)，\(size) 字节）；请先推送条目",
+                                en: "no entry of node \(m.nodeID) names object \(sha256) with this size and SM3; push the entries first")
+        }
+    }
+
+    /// Whether `requester` may read this object here (Access.allows).
+    public func mayRead(object sha256: String, requester: ConsortiumPolicy.Member) throws -> Bool {
+        if requester.role == .city { return true }
+        return Access.allows(requester, .object(holders: try home.ledger.isHolder(sha256: sha256, node: requester.nodeID) ? [requester.nodeID] : []))
     }
 
     public func temporaryObjectPath() -> String { home.store.nextTemporaryName() }
 
-    /// Store a set of small received objects: every digest is checked before any is stored; the
-    /// caller makes them durable with one `store.sync()`.
-    public func receiveObjects(_ items: [(String, ArraySlice<UInt8>)]) throws {
+    /// Store a set of small received objects: every digest (and, with `entryOf`, that an entry of that
+    /// member names it) is checked before any is stored; the caller makes them durable with one `store.sync()`.
+    public func receiveObjects(_ items: [(String, ArraySlice<UInt8>)], holder: String?, entryOf: ConsortiumPolicy.Member? = nil) throws {
         var digests: [(String, Int64, String)] = []
         for (d, bytes) in items {
             let b = Array(bytes)
             guard Hex.encode(Hashing.sha256(b)) == d else {
                 throw EvidenceError(.verification, zh: "对象内容的 SHA-256 与 \(d) 不符", en: "object content does not hash to \(d)")
             }
-            digests.append((d, Int64(b.count), Hex.encode(Hashing.sm3(b))))
+            let sm3 = Hex.encode(Hashing.sm3(b))
+            if let m = entryOf { try requireEntry(of: m, sha256: d, size: Int64(b.count), sm3: sm3) }
+            digests.append((d, Int64(b.count), sm3))
         }
-        for (i, (d, bytes)) in items.enumerated() {
+        for (d, bytes) in items {
             let dest = home.store.path(forSHA256: d)
             if ObjectStore.intact(dest, size: Int64(bytes.count)) { continue }
             let tmp = temporaryObjectPath()
@@ -101,26 +121,28 @@ public final class ConsortiumNode {
             guard ok else { unlink(tmp); throw POSIXFile.ioError("write", tmp) }
             try POSIXFile.mkdirs(POSIXFile.parent(dest))
             guard rename(tmp, dest) == 0 else { unlink(tmp); throw POSIXFile.ioError("rename", dest) }
-            _ = i
         }
         try home.ledger.recordObjectDigests(digests.map { ($0.0, $0.1, $0.2) })
+        if let holder { try home.ledger.recordHolder(digests.map(\.0), node: holder) }
     }
 
     /// Download the objects a batch names that this store lacks (pull, restore); each is checked
     /// against its name before it is stored, and all are made durable before returning. An object
     /// the peer does not hold (404) is counted as missing.
-    public func fetchObjects(for batch: EntryBatch, from c: NodeClient) throws -> (fetched: Int, missing: Int) {
+    public func fetchObjects(for batch: EntryBatch, from c: NodeClient, holder: String?) throws -> (fetched: Int, missing: Int) {
         var wanted = Set<String>()
         for body in batch.bodies {
             for a in try Ledger.parseEntry(body, leaf: []).artifacts where Ledger.isDigest(a.sha256) { wanted.insert(a.sha256) }   // others fail on receipt
         }
         var fetched = 0, missing = 0
-        for d in missingObjects(Array(wanted).sorted()) {
+        // From a member (pull): also what it has not delivered itself, so that it holds its own objects here.
+        let want = try holder.map { try undelivered(Array(wanted).sorted(), by: $0) } ?? missingObjects(Array(wanted).sorted())
+        for d in want {
             let tmp = temporaryObjectPath()
             let r = try c.request("GET", "/v1/objects/\(d)", toFile: tmp, maxBytes: 64 << 30, long: true)
             if r.status == 404 { unlink(tmp); missing += 1; continue }
             guard r.status == 200 else { unlink(tmp); throw c.failure(r, "对象 / object \(d)") }
-            try receiveObject(tmpPath: tmp, expectedSHA256: d)
+            try receiveObject(tmpPath: tmp, expectedSHA256: d, holder: holder)
             fetched += 1
         }
         try home.store.sync()
@@ -130,6 +152,12 @@ public final class ConsortiumNode {
     /// Which of these SHA-256 digests the store lacks.
     public func missingObjects(_ digests: [String]) -> [String] {
         digests.filter { !POSIXFile.exists(home.store.path(forSHA256: $0)) }
+    }
+
+    /// For a member's probe: which of these it has not delivered itself (whether the store holds
+    /// them from elsewhere is not said).
+    public func undelivered(_ digests: [String], by node: String) throws -> [String] {
+        try digests.filter { !(try home.ledger.isHolder(sha256: $0, node: node)) || !POSIXFile.exists(home.store.path(forSHA256: $0)) }
     }
 
     // MARK: receiving
@@ -300,6 +328,20 @@ public final class ConsortiumNode {
                 guard proof.isEmpty else { return .status(422, "proof must be empty for old size 0\n", contentType: "text/plain") }
             } else if !MerkleVerifier.verifyConsistency(size1: old, size2: cp.size, root1: latest!.root, root2: cp.root, proof: proof) {
                 return .status(422, "consistency proof does not verify\n", contentType: "text/plain")
+            }
+            // The city's cosignature says it has verified the entries (every cosignature is anchored):
+            // it cosigns only a checkpoint its replica backs, never one whose entries it has not seen.
+            guard hasReplica(m.nodeID), let replicaCP = try replica(for: m).checkpoint(), replicaCP.size >= cp.size else {
+                return .status(422, "the entries of this checkpoint have not been pushed to this node; push them first (POST /v1/push)\n",
+                              contentType: "text/plain")
+            }
+            let replica = try replica(for: m)
+            guard try replica.root(size: cp.size) == cp.root else {
+                let path = replicaCP.size > cp.size ? try replica.consistencyPath(from: cp.size, to: replicaCP.size) : []
+                let proofDoc = ForkProof(node: m.nodeID, origin: m.origin, first: noteText, second: replicaCP.note, path: path,
+                                         detectedBy: home.config.nodeID)
+                try raiseFork(proofDoc, member: m)
+                return .status(422, "the checkpoint disagrees with the verified replica (fork)\n", contentType: "text/plain")
             }
             return .ok(try cosign(note: noteText, checkpoint: cp, member: m))
         } catch {

@@ -39,13 +39,17 @@ public struct ConsortiumPolicy: Sendable, Equatable {
     public var created: String
     public var members: [Member]
     public var cosigners: [String]
+    /// SHA-256 (lowercase hex) of the DER of each TSA root certificate the consortium trusts; a
+    /// bundle's time stamps are confirmed only against these (or roots the verifier is given).
+    public var tsaRoots: [String]
 
-    public init(version: Int64, city: String, created: String, members: [Member], cosigners: [String]) {
+    public init(version: Int64, city: String, created: String, members: [Member], cosigners: [String], tsaRoots: [String] = []) {
         self.version = version
         self.city = city
         self.created = created
         self.members = members
         self.cosigners = cosigners
+        self.tsaRoots = tsaRoots
     }
 
     public func member(_ id: String) -> Member? { members.first { $0.nodeID == id } }
@@ -76,6 +80,12 @@ public struct ConsortiumPolicy: Sendable, Equatable {
             w.endObject()
         }
         w.endArray()
+        if !tsaRoots.isEmpty {
+            w.key("tsa_roots")
+            w.beginArray()
+            for r in tsaRoots { w.string(r) }
+            w.endArray()
+        }
         w.member("version", version)
         w.endObject()
         return Self.header + "\n" + String(decoding: w.bytes, as: UTF8.self) + "\n"
@@ -98,6 +108,13 @@ public struct ConsortiumPolicy: Sendable, Equatable {
         guard let version = (obj["version"] as? NSNumber)?.int64Value, version >= 1 else { throw bad("version", "version") }
         guard let ms = obj["members"] as? [[String: Any]], !ms.isEmpty else { throw bad("members", "members") }
         guard let cos = obj["cosigners"] as? [String] else { throw bad("cosigners", "cosigners") }
+        var tsaRoots: [String] = []
+        if let t = obj["tsa_roots"] {
+            guard let list = t as? [String], !list.isEmpty, list.allSatisfy(Ledger.isDigest), Set(list).count == list.count else {
+                throw bad("tsa_roots", "tsa_roots (a non-empty list of distinct SHA-256 digests)")
+            }
+            tsaRoots = list
+        }
         var members: [Member] = []
         for m in ms {
             guard let role = NodeRole(rawValue: try str(m, "role")) else { throw bad("role", "role") }
@@ -115,7 +132,7 @@ public struct ConsortiumPolicy: Sendable, Equatable {
                                   endpoint: try str(m, "endpoint")))
         }
         let p = ConsortiumPolicy(version: version, city: try str(obj, "city"), created: try str(obj, "created"),
-                                 members: members, cosigners: cos)
+                                 members: members, cosigners: cos, tsaRoots: tsaRoots)
         // Canonical form only: what was signed must be exactly what we would write.
         guard p.text == text else { throw bad("不是规范编码", "not in canonical form") }
         guard Set(members.map(\.nodeID)).count == members.count, Set(members.map(\.origin)).count == members.count else {
@@ -153,6 +170,18 @@ public struct ConsortiumPolicy: Sendable, Equatable {
 
 extension NodeHome {
     public var policyPath: String { path + "/consortium.policy" }
+
+    /// The TSA roots a city names in the policy it signs: its own TSA's root (`tsa/ca.pem`, from
+    /// `tsa init`) and the root of every TSA it trusts (`timestamp trust`), by fingerprint.
+    public func tsaRootFingerprints() throws -> [String] {
+        var files = [path + "/tsa/ca.pem"]
+        for t in config.tsa ?? [] { files.append(t.ca.hasPrefix("/") ? t.ca : path + "/" + t.ca) }
+        var out = Set<String>()
+        for f in files where POSIXFile.exists(f) {
+            for b in PEMCertificates.blocks(try POSIXFile.readText(f)) { out.insert(b.fingerprint) }
+        }
+        return out.sorted()
+    }
 
     /// The policy this node holds, verified; nil when the node has none yet.
     public func policy() throws -> ConsortiumPolicy? {

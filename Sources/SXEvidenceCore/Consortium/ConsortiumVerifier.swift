@@ -76,8 +76,11 @@ public struct ConsortiumVerifier {
                 v.checkObjects = checkObjects
                 r.ledger = try v.run { what, done, total in progress("\(m.nodeID) \(what)", done, total) }
                 r.size = try replica.size()
-                for (size, root) in mine.sorted(by: { $0.key < $1.key }) where size <= r.size {
-                    if try replica.root(size: size) != root {
+                for (size, root) in mine.sorted(by: { $0.key < $1.key }) {
+                    // An anchor is made only from a verified replica; one the replica cannot back is a problem.
+                    if size > r.size {
+                        r.problems.append("anchored checkpoint \(size) is beyond the replica (\(r.size) entries): the replica cannot back it")
+                    } else if try replica.root(size: size) != root {
                         r.problems.append("anchored checkpoint \(size) disagrees with the replica")
                     }
                 }
@@ -85,6 +88,8 @@ public struct ConsortiumVerifier {
                     r.latestAnchored = latest.size == 0 || mine[latest.size] == latest.root
                     if !r.latestAnchored && cosigns { r.problems.append("latest replica checkpoint \(latest.size) is not anchored") }
                 }
+            } else if !mine.isEmpty {
+                r.problems.append("\(mine.count) anchored checkpoint(s) but no replica to back them")
             }
             out.append(r)
         }

@@ -101,6 +101,8 @@ extension Ledger {
             }
             var frontier = try loadFrontier(size: m)
             var prev = m == 0 ? LedgerEntry.zeroHash : try leafHash(index: m - 1)
+            var prevTime = m == 0 ? nil : (try entry(index: m - 1)).flatMap { UTCTime.parse($0.time) }
+            let latest = Date().timeIntervalSince1970 + LedgerEntry.timeTolerance
             let insEntry = try db.statement("INSERT INTO entries(\(Self.entryColumns)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")
             let insArtifact = try db.statement("INSERT INTO artifacts(entry_idx, pos, name, size, sha256, sm3) VALUES (?,?,?,?,?,?)")
             let insNode = try db.statement("INSERT INTO tree(id, hash) VALUES (?, ?)")
@@ -117,6 +119,14 @@ extension Ledger {
                 let id = LedgerEntry.evidenceID(node: nodeID, index: idx)
                 guard e.evidenceID == id else { throw bad("id", id, e.evidenceID) }
                 guard e.prevHash == prev else { throw bad("prev", Hex.encode(prev), Hex.encode(e.prevHash)) }
+                // Kind and time as the member's own verify reads them (sxevidence-ledger(5)).
+                guard LedgerEntry.kinds.contains(e.kind) else { throw bad("kind", LedgerEntry.kinds.joined(separator: "|"), Display.escape(e.kind)) }
+                guard let t = UTCTime.parse(e.time) else { throw bad("time", "an RFC 3339 UTC time", Display.escape(e.time)) }
+                if let p = prevTime, t < p - LedgerEntry.timeTolerance {
+                    throw bad("time", "no earlier than the previous entry's time less \(Int(LedgerEntry.timeTolerance)) s", e.time)
+                }
+                guard t <= latest else { throw bad("time", "not later than the receiver's clock plus \(Int(LedgerEntry.timeTolerance)) s", e.time) }
+                prevTime = t
                 for a in e.artifacts {
                     guard Self.isDigest(a.sha256), Self.isDigest(a.sm3), a.size >= 0 else {
                         throw bad("artifact digest", "64 lowercase hex digits and a size", "\(a.sha256) / \(a.sm3) / \(a.size)")
@@ -352,6 +362,35 @@ extension Ledger {
         s.bind(1, sha256)
         guard try s.step() else { return nil }
         return (s.int(0), s.text(1) ?? "")
+    }
+
+    /// Record that `node` delivered these objects (it proved it holds the bytes).
+    public func recordHolder(_ digests: [String], node: String) throws {
+        guard !digests.isEmpty else { return }
+        try db.writeTransaction {
+            let s = try db.statement("INSERT OR IGNORE INTO object_holders(sha256, node, created) VALUES (?,?,?)")
+            let now = UTCTime.now()
+            for d in digests {
+                s.reset()
+                s.bind(1, d).bind(2, node).bind(3, now)
+                try s.run()
+            }
+        }
+    }
+
+    public func isHolder(sha256: String, node: String) throws -> Bool {
+        let s = try db.statement("SELECT 1 FROM object_holders WHERE sha256 = ? AND node = ?")
+        s.bind(1, sha256).bind(2, node)
+        defer { s.reset() }
+        return try s.step()
+    }
+
+    /// Whether an entry of this ledger names the object with exactly this size and SM3.
+    public func names(sha256: String, size: Int64, sm3: String) throws -> Bool {
+        let s = try db.statement("SELECT 1 FROM artifacts WHERE sha256 = ? AND size = ? AND sm3 = ? LIMIT 1")
+        s.bind(1, sha256).bind(2, size).bind(3, sm3)
+        defer { s.reset() }
+        return try s.step()
     }
 
     public func recordObjectDigests(_ list: [(sha256: String, size: Int64, sm3: String)]) throws {

@@ -48,7 +48,7 @@ public enum Restore {
             if r.status == 204 { break }
             guard r.status == 200 else { throw c.failure(r, "副本条目 / replica entries") }
             let b = try EntryBatch.parse(r.body)
-            let got = try node.fetchObjects(for: b, from: c)
+            let got = try node.fetchObjects(for: b, from: c, holder: nil)
             objects += got.fetched
             missing += got.missing
             var absent = 0

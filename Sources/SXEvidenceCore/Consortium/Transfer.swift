@@ -97,7 +97,7 @@ public enum TransferFile {
                 let tmp = node.temporaryObjectPath()
                 guard try r.copy(size, toFile: tmp) else { unlink(tmp); throw bad("object \(digest) cut short") }
                 guard try r.line() == "" else { unlink(tmp); throw bad("object terminator") }
-                try node.receiveObject(tmpPath: tmp, expectedSHA256: digest)
+                try node.receiveObject(tmpPath: tmp, expectedSHA256: digest, holder: res.node)
                 res.objects += 1
             } else if parts.count == 2, parts[0] == "batch", let len = Int(parts[1]), len > 0, len <= 1 << 30 {
                 guard let bytes = try r.bytes(len) else { throw bad("batch cut short") }

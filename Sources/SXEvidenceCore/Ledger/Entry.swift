@@ -36,6 +36,11 @@ public struct LedgerEntry: Sendable {
     public var leafHash: [UInt8]
     public var body: [UInt8]
 
+    /// The kinds this version writes and accepts (sxevidence-ledger(5)).
+    public static let kinds = ["file", "web", "live", "anchor"]
+    /// Clock difference allowed between nodes, and between consecutive entries' times.
+    public static let timeTolerance: Double = 300
+
     public static func evidenceID(node: String, index: Int64) -> String {
         let seq = String(index + 1)
         return node + "-" + String(repeating: "0", count: max(0, 6 - seq.count)) + seq

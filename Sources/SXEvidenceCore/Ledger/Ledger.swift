@@ -4,7 +4,7 @@ import Foundation
 /// signed checkpoint, in one SQLite database (WAL, synchronous=FULL). Triggers refuse UPDATE and
 /// DELETE; appends run in BEGIN IMMEDIATE transactions, so concurrent writers queue in order.
 public final class Ledger {
-    static let schemaVersion = 3
+    static let schemaVersion = 4
     let db: SQLiteDatabase
     public let nodeID: String
     public let origin: String
@@ -29,10 +29,12 @@ public final class Ledger {
         _ = try version.step()
         let v = version.int(0)
         if v == 0 && create {
-            try db.writeTransaction { try db.exec(LedgerSchema.sql + LedgerSchema.v2 + LedgerSchema.v3) }
-        } else if v == 1 || v == 2 {
-            // Version 2 adds the time-stamp table, version 3 the consortium tables; nothing existing changes.
-            try db.writeTransaction { try db.exec((v == 1 ? LedgerSchema.v2 : "") + LedgerSchema.v3) }
+            try db.writeTransaction { try db.exec(LedgerSchema.sql + LedgerSchema.v2 + LedgerSchema.v3 + LedgerSchema.v4) }
+        } else if v >= 1 && v < Self.schemaVersion {
+            // Numbered steps, each from the previous schema: 2 adds the time-stamp table, 3 the
+            // consortium tables, 4 who delivered each received object; nothing existing changes.
+            let steps = [LedgerSchema.v2, LedgerSchema.v3, LedgerSchema.v4]
+            try db.writeTransaction { try db.exec(steps[Int(v - 1)...].joined()) }
         } else if v != Self.schemaVersion {
             throw EvidenceError(.ioError, zh: "账本数据库版本不符（\(v)）：\(path)", en: "unexpected ledger schema version \(v): \(path)")
         }
@@ -357,5 +359,13 @@ enum LedgerSchema {
     CREATE INDEX artifacts_sha256 ON artifacts(sha256);
     \(appendOnly(["cosigned", "cosignatures", "alerts", "object_digests", "alert_acks"]))
     PRAGMA user_version = 3;
+    """
+
+    /// Which member delivered each received object (sxevidence-consortium(5), ACCESS): the
+    /// uploader whose own entry names it with that size and SM3, or the member it was pulled from.
+    static let v4 = """
+    CREATE TABLE object_holders(sha256 TEXT NOT NULL, node TEXT NOT NULL, created TEXT NOT NULL, PRIMARY KEY(sha256, node)) WITHOUT ROWID;
+    \(appendOnly(["object_holders"]))
+    PRAGMA user_version = 4;
     """
 }

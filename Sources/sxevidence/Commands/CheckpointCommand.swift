@@ -52,8 +52,3 @@ func checkpointAt(_ home: NodeHome, _ size: Int64?) throws -> Ledger.StoredCheck
     return cp
 }
 
-extension Console {
-    func out(_ s: String, terminator: String) {
-        FileHandle.standardOutput.write(Data((s + terminator).utf8))
-    }
-}

@@ -18,6 +18,7 @@ func publishPolicy(_ home: NodeHome, _ change: (inout ConsortiumPolicy) throws -
     }
     var p = try home.requirePolicy()
     try change(&p)
+    p.tsaRoots = try home.tsaRootFingerprints()
     p.version += 1
     p.created = UTCTime.now()
     let note = try p.signed(with: try home.loadKeys())
@@ -30,7 +31,7 @@ func policyJSON(_ p: ConsortiumPolicy) -> [String: Any] {
      "members": p.members.map { m -> [String: Any] in
         ["node_id": m.nodeID, "name": m.name, "role": m.role.rawValue, "origin": m.origin, "endpoint": m.endpoint,
          "ed25519": Base64.encode(m.ed25519), "sm2": Base64.encode(m.sm2)]
-     }]
+     }, "tsa_roots": p.tsaRoots]
 }
 
 func parseEd25519VKey(_ s: String) throws -> [UInt8] {

@@ -19,7 +19,8 @@ struct ConsortiumInitCommand: ParsableCommand {
             let keys = try home.loadKeys()
             let me = ConsortiumPolicy.Member(nodeID: home.config.nodeID, name: home.config.name, role: .city, origin: home.config.origin,
                                              ed25519: keys.ed25519.publicKey, sm2: keys.sm2.publicPoint, endpoint: endpoint)
-            let p = ConsortiumPolicy(version: 1, city: home.config.nodeID, created: UTCTime.now(), members: [me], cosigners: [home.config.nodeID])
+            let p = ConsortiumPolicy(version: 1, city: home.config.nodeID, created: UTCTime.now(), members: [me], cosigners: [home.config.nodeID],
+                                     tsaRoots: try home.tsaRootFingerprints())
             try home.importPolicy(try p.signed(with: keys).serialized)
             if c.json { c.emit(policyJSON(p)) } else {
                 c.say("已创建联盟策略（版本 1），市级节点 \(me.nodeID)", "created consortium policy version 1 with city node \(me.nodeID)")

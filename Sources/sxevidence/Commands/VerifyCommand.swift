@@ -6,7 +6,7 @@ struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Recompute and check everything in the node home, or an exported bundle offline. 校验节点账本，或离线核验证据包。",
-        discussion: "With BUNDLE: no node home is used (sxevidence-bundle(5)). Exit status 0 when everything verifies, 1 when anything does not (each failure is named), 65 for a malformed or unsafe bundle.")
+        discussion: "With BUNDLE: no node home is used (sxevidence-bundle(5)). Exit status 0 when everything verifies against the trust roots given (--policy, and --tsa-ca or TSA roots the policy names), 1 when anything does not (each failure is named), 2 when everything is consistent but not checked against a trust root you hold (no --policy, or time stamps whose roots only the bundle supplies), 65 for a malformed or unsafe bundle.")
 
     @OptionGroup var global: GlobalOptions
 
@@ -97,24 +97,41 @@ struct VerifyCommand: ParsableCommand {
         v.progress = { c.progress($0) }
         let r = try v.run()
         c.endProgress()
+        let verdict = r.verdict
         if c.json {
-            c.emit(["ok": r.ok, "items": r.items, "trust_roots_confirmed": r.trustRootsConfirmed, "city_key": r.cityKey,
-                    "checks": r.checks.map { ["item": $0.item, "check": $0.name, "ok": $0.ok, "detail": $0.detail] }])
+            c.emit(["ok": r.ok, "verdict": verdict.rawValue, "items": r.items, "trust_roots_confirmed": r.trustRootsConfirmed, "city_key": r.cityKey,
+                    "fingerprints": r.fingerprints, "informative": r.informative,
+                    "checks": r.checks.map { ["item": $0.item, "check": $0.name, "ok": $0.ok, "unconfirmed": $0.unconfirmed, "detail": $0.detail] }])
         } else {
+            let esc = Display.escape
             // Per-file digest checks are summarised unless one fails (--json lists them all).
             let fileChecks = r.checks.filter { $0.item == "bundle" && $0.name.hasPrefix("file ") }
             if !fileChecks.isEmpty && fileChecks.allSatisfy(\.ok) {
                 c.out("✓ [bundle] \(c.t("文件", "files")): \(fileChecks.count) \(c.t("个文件的大小、SHA-256、SM3 与 bundle.json 一致", "files match bundle.json in size, SHA-256 and SM3"))")
             }
             for k in r.checks where !(k.item == "bundle" && k.name.hasPrefix("file ") && k.ok) {
-                c.out("\(k.ok ? "✓" : "✗") [\(k.item)] \(k.name): \(k.detail)")
+                let mark = !k.ok ? "✗" : k.unconfirmed ? "?" : "✓"
+                c.out("\(mark) [\(esc(k.item))] \(esc(k.name)): \(esc(k.detail))")
             }
-            if policy == nil && !r.cityKey.isEmpty {
-                c.say("注意：未给出 --policy，信任根取自证据包本身；请核对市级节点公钥 \(r.cityKey) 与另行取得的一致",
-                      "note: no --policy given, so the trust roots come from the bundle itself; check that city key \(r.cityKey) is the one you were given")
+            if !r.informative.isEmpty {
+                c.say("未受任何签名保护（仅供参考，改动它们不影响结论）：", "not covered by any signature (informative; editing them does not change the verdict):")
+                for f in r.informative { c.out("    \(esc(f))") }
             }
-            c.say(r.ok ? "结论：证据包核验通过（\(r.items) 项）" : "结论：证据包核验未通过", r.ok ? "verdict: VALID (\(r.items) items)" : "verdict: INVALID")
+            if !r.fingerprints.isEmpty {
+                c.say("市级节点公钥指纹（请与另行取得的核对）：", "city key fingerprints (compare with what you received separately):")
+                c.out("city key ed25519 sha256:\(r.fingerprints["ed25519"] ?? "")")
+                c.out("city key sm2 sha256:\(r.fingerprints["sm2"] ?? "")")
+            }
+            switch verdict {
+            case .valid: c.say("结论：证据包核验通过（\(r.items) 项）", "verdict: VALID (\(r.items) items)")
+            case .invalid: c.say("结论：证据包核验未通过", "verdict: INVALID")
+            case .unconfirmed:
+                c.say("结论：一致，但未对照您持有的信任根核验（\(r.items) 项）" + (policy == nil ? "：未给出 --policy" : "：时间戳根证书不在所给策略中，且未给出 --tsa-ca"),
+                      "verdict: CONSISTENT, NOT CHECKED AGAINST A TRUST ROOT YOU HOLD (\(r.items) items)" +
+                      (policy == nil ? ": no --policy given" : ": the TSA roots are not named in the policy given and no --tsa-ca"))
+            }
         }
+        if verdict == .unconfirmed { throw ExitCode(2) }
         if !r.ok { throw ExitCode(EvidenceError.Code.verification.exitStatus) }
     }
 }
