@@ -229,7 +229,7 @@ public struct BundleVerifier {
                     c("time stamps", true, ownLog ? "none in this item: its time rests on the city's ledger"
                                                   : "none in this item: its time rests on the ledger and the city's cosignature")
                 }
-                let cosignTime: Double? = ownLog ? nil : cityCosigner.check(note.signatures, checkpointText: note.text).time.map(Double.init)
+                let cosignTime: Double? = ownLog ? nil : cityCosigner.check(note.signatures, checkpointText: note.text).time.map { Double($0) }
                 let entryTime = UTCTime.parse(e.time)
                 for t in stamps {
                     guard let tp = t["token"]?.string, let alg = DigestAlgorithm(rawValue: t["algorithm"]?.string ?? "") else {

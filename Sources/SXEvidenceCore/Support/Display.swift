@@ -18,13 +18,14 @@ public enum Display {
         return out
     }
 
-    /// The backstop for whole output lines: like `escape`, but newlines are kept and backslashes
-    /// left alone (the line's fields were escaped already where they came from outside).
+    /// The backstop for whole output lines: like `escape`, but newlines and tabs (our own line and
+    /// field separators) are kept and backslashes left alone (fields from outside were escaped
+    /// already where they were put into the line).
     public static func sanitizeLines(_ s: String) -> String {
-        guard s.unicodeScalars.contains(where: { $0 != "\n" && needsEscape($0.value) }) else { return s }
+        guard s.unicodeScalars.contains(where: { $0 != "\n" && $0 != "\t" && needsEscape($0.value) }) else { return s }
         var out = ""
         for u in s.unicodeScalars {
-            if u != "\n" && needsEscape(u.value) { out += "\\u{" + String(u.value, radix: 16) + "}" } else { out.unicodeScalars.append(u) }
+            if u != "\n" && u != "\t" && needsEscape(u.value) { out += "\\u{" + String(u.value, radix: 16) + "}" } else { out.unicodeScalars.append(u) }
         }
         return out
     }
