@@ -28,7 +28,7 @@ public final class ConsortiumService: @unchecked Sendable {
         try await withCheckedThrowingContinuation { c in
             queue.async {
                 self.node.refresh()
-                c.resume(with: Result { try body(self.node) })
+                c.resume(with: Result { try self.node.checkFiles(); return try body(self.node) })
             }
         }
     }
@@ -161,12 +161,8 @@ public final class ConsortiumService: @unchecked Sendable {
             // Access.allows: the city, or the member that delivered these bytes itself.
             let allowed = try await self.run { node in try node.mayRead(object: sha, requester: member) }
             guard allowed else { return Self.denied(member, "this object") }
-            let path = self.node.home.store.path(forSHA256: sha)
-            let fd = open(path, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { return Self.text(.notFound, "no such object\n") }
-            var st = stat()
-            fstat(fd, &st)
-            let size = Int(st.st_size)
+            guard let (fd, size64) = self.node.home.store.openObject(sha256: sha) else { return Self.text(.notFound, "no such object\n") }
+            let size = Int(size64)
             let box = FDBox(fd)
             return Response(status: .ok, headers: [.contentType: "application/octet-stream"],
                             body: ResponseBody(contentLength: size) { writer in

@@ -82,4 +82,28 @@ import SXEvidenceCore
         #expect(try anchors() == before + 1)
         #expect(try net.cityView().ok)
     }
+
+    /// A link planted in the object store is not followed; a ledger database replaced while `serve`
+    /// runs is noticed and not served.
+    @Test func plantedLinksAndReplacedLedgersAreRefused() throws {
+        let net = try ConsortiumNodesTests.Net(counties: ["330603"])
+        try net.addFiles("330603", count: 1, tag: "l")
+        let tool = repoRoot.appendingPathComponent("Tests/tools/signed_request.py").path
+        func signed(_ node: String, _ url: String) throws -> Int {
+            let r = try net.s.run(["python3", tool, "--key", net.home(node) + "/keys/ed25519.pem", "--node", node, "--method", "GET", url])
+            return Int(r.out.split(separator: "\n").first ?? "") ?? -1
+        }
+        let secret = net.s.write("outside-secret.txt", "not evidence\n")
+        let sha = Hex.encode(Hashing.sha256(Array("not evidence\n".utf8)))
+        let dir = net.home("330603") + "/objects/sha256/\(sha.prefix(2))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: dir + "/" + sha, withDestinationPath: secret)
+        #expect(try signed("330600", net.nodes["330603"]!.url + "/v1/objects/\(sha)") == 404, "a planted link was followed")
+        // Replace the county's ledger file under its running server (same bytes, another file).
+        let db = net.home("330603") + "/ledger.db"
+        #expect(try signed("330600", net.nodes["330603"]!.url + "/v1/batch") == 200)
+        try expectOK(net.s.run(["sh", "-c", "cp \"$0\" \"$0.new\" && mv \"$0.new\" \"$0\"", db]))
+        let after = try signed("330600", net.nodes["330603"]!.url + "/v1/batch")
+        #expect(after == 500, "a replaced ledger was served: \(after)")
+    }
 }

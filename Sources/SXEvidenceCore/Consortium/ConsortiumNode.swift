@@ -26,6 +26,15 @@ public final class ConsortiumNode {
         for r in replicas.values { r.db.resetAll() }
     }
 
+    /// Before serving a request: the databases this process opened must still be the files at their
+    /// paths. A ledger replaced (or swapped for a link) while the server runs is refused, not served.
+    public func checkFiles() throws {
+        for db in [home.ledger.db] + replicas.values.map(\.db) where !db.stillAtPath {
+            throw EvidenceError(.ioError, zh: "账本数据库 \(db.path) 在服务运行期间被替换；已拒绝服务，请检查后重启 serve",
+                                en: "the ledger database \(db.path) was replaced while the server ran; refusing to serve it: check it and restart serve")
+        }
+    }
+
     public func replicaPath(_ node: String) -> String { home.path + "/replicas/\(node)/ledger.db" }
 
     public func hasReplica(_ node: String) -> Bool { POSIXFile.exists(replicaPath(node)) }

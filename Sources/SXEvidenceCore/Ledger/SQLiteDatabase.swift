@@ -6,7 +6,21 @@ internal import CSXSQLite
 final class SQLiteDatabase: @unchecked Sendable {
     let handle: OpaquePointer
     let path: String
+    /// The file opened (device and inode), to notice a database replaced under a long-running process.
+    let identity: (dev: UInt64, ino: UInt64)
     private var cache: [String: SQLiteStatement] = [:]
+
+    static func fileIdentity(_ path: String) -> (dev: UInt64, ino: UInt64)? {
+        var st = stat()
+        guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return (UInt64(st.st_dev), UInt64(st.st_ino))
+    }
+
+    /// Whether the path still names the file this connection opened (not replaced, not a link).
+    var stillAtPath: Bool {
+        guard let now = Self.fileIdentity(path) else { return false }
+        return now == identity
+    }
 
     init(path: String, create: Bool) throws {
         var db: OpaquePointer?
@@ -19,6 +33,7 @@ final class SQLiteDatabase: @unchecked Sendable {
         }
         handle = db
         self.path = path
+        identity = Self.fileIdentity(path) ?? (0, 0)
         sqlite3_busy_timeout(db, 30_000)
         sqlite3_extended_result_codes(db, 1)
     }

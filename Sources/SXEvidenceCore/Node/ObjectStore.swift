@@ -47,6 +47,22 @@ public final class ObjectStore: @unchecked Sendable {
         "\(root)/sha256/\(hex.prefix(2))/\(hex)"
     }
 
+    /// Open a stored object for reading without following links: the file and the two folders above
+    /// it inside the store must be real (a link planted in the store is refused); a regular file only.
+    /// Returns the descriptor (the caller closes it) and the size, or nil.
+    public func openObject(sha256 hex: String) -> (Int32, Int64)? {
+        let p = path(forSHA256: hex)
+        for dir in [root + "/sha256", POSIXFile.parent(p)] {
+            var st = stat()
+            guard lstat(dir, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else { return nil }
+        }
+        let fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { return nil }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { close(fd); return nil }
+        return (fd, Int64(st.st_size))
+    }
+
     /// Remove temporary files left by processes that no longer run (a kill -9 mid-copy).
     public func removeStaleTemporaries() {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: tmpDir) else { return }
