@@ -101,6 +101,15 @@ public final class BundleExporter {
                 stampSize = first
                 tokens = try home.ledger.grantedTimestamps(subject: "checkpoint:\(first)")
             }
+            // A verifier refuses a genTime later than the city's cosignature plus the tolerance
+            // (sxevidence-bundle(5)); such tokens (a stamp retried long after) are left out.
+            if !ownLog, let ct = try city.cosignatureVerifier().check(try SignedNote.parse(try home.ledger.cosignedNote(cp)).signatures,
+                                                                        checkpointText: try SignedNote.parse(cp.note).text).time {
+                tokens = tokens.filter { t in
+                    guard let g = t.genTime.flatMap(UTCTime.parse) else { return true }
+                    return g <= Double(ct) + BundleVerifier.timeTolerance
+                }
+            }
             var stamps: [CanonicalValue] = []
             var item: [String: CanonicalValue] = [:]
             if !tokens.isEmpty, stampSize != size, let scp = try home.ledger.checkpoint(size: stampSize) {

@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+
+/// Trust roots of a court bundle (sxevidence-bundle(5), VERDICT): without a policy held separately a
+/// bundle is never VALID, and time stamps from a TSA whose root only the bundle supplies are never
+/// confirmed, even when they verify against that root.
+@Suite(.serialized) struct BundleTrustTests {
+    @Test func noPolicyAndRogueTSAAreNotValid() throws {
+        let w = try BundleTests.World()
+        let s = w.net.s
+        // 1. No --policy: consistent, exit 2, with the city key fingerprints printed.
+        let alone = try s.run([binary, "verify", w.bundle, "--json"])
+        #expect(alone.status == 2, "\(alone.status) \(alone.err)")
+        let o = alone.json as? [String: Any] ?? [:]
+        #expect(o["verdict"] as? String == "unconfirmed")
+        // The fingerprint, computed independently from the policy file with Python.
+        let fp = try s.run(["python3", "-c", """
+            import base64, hashlib, json, sys
+            p = json.loads(open(sys.argv[1], encoding='utf-8').read().split('\\n')[1])
+            c = [m for m in p['members'] if m['node_id'] == p['city']][0]
+            print(hashlib.sha256(base64.b64decode(c['ed25519'])).hexdigest())
+            """, w.policy]).out.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect((o["fingerprints"] as? [String: String])?["ed25519"] == fp, "\(o["fingerprints"] ?? "") vs \(fp)")
+        let text = try s.run([binary, "verify", w.bundle])
+        #expect(text.status == 2 && text.out.contains("city key ed25519 sha256:\(fp)") && text.out.contains("NOT CHECKED AGAINST A TRUST ROOT YOU HOLD"), "\(text.out)")
+        #expect(try s.run([binary, "verify", w.bundle, "--policy", w.policy]).status == 0)
+
+        // 2. A rogue TSA named like the city's stamps the same checkpoint; its root goes in the bundle.
+        let idx = try JSONSerialization.jsonObject(with: Data(s.run(["unzip", "-p", w.bundle, "bundle.json"]).out.utf8)) as? [String: Any]
+        let item = ((idx?["items"] as? [[String: Any]]) ?? []).first { $0["id"] as? String == w.webID } ?? [:]
+        let stamp = try #require((item["timestamps"] as? [[String: Any]])?.first { $0["algorithm"] as? String == "sha256" })
+        let proof = try s.run(["unzip", "-p", w.bundle, item["timestamped_proof"] as? String ?? item["proof"] as? String ?? ""]).out
+        let note = String(proof[proof.range(of: "\n\n")!.upperBound...])
+        let plain = note.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("— sxevidence.shaoxing/330600 ") }.joined(separator: "\n")
+        let notePath = s.write("stamped.note", plain)
+        let dir = s.dir + "/rogue"
+        let gen = """
+        set -e; mkdir -p '\(dir)'; cd '\(dir)'
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem -days 2 -subj '/C=CN/O=绍兴市市场监管局/CN=绍兴市市场监管局 330600 Node CA' -utf8 2>/dev/null
+        openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout tsa.key -out tsa.csr -subj '/C=CN/O=绍兴市市场监管局/CN=绍兴市市场监管局 330600 TSA' -utf8 2>/dev/null
+        printf 'extendedKeyUsage=critical,timeStamping\\nbasicConstraints=CA:FALSE\\n' > ext
+        openssl x509 -req -in tsa.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out tsa.pem -days 2 -extfile ext 2>/dev/null
+        printf '[tsa]\\ndefault_tsa=t\\n[t]\\nserial=%s/serial\\ndefault_policy=1.2.3.4.1\\ndigests=sha256\\nsigner_digest=sha256\\naccuracy=secs:1\\ness_cert_id_alg=sha256\\n' "$PWD" > tsa.cnf
+        echo 01 > serial
+        openssl ts -query -data '\(notePath)' -sha256 -cert -out q.tsq
+        openssl ts -reply -config tsa.cnf -queryfile q.tsq -signer tsa.pem -inkey tsa.key -out r.tsr 2>/dev/null
+        openssl ts -verify -data '\(notePath)' -in r.tsr -CAfile ca.pem >/dev/null
+        """
+        try expectOK(s.run(["sh", "-c", gen]), "rogue TSA")
+        let tool = repoRoot.appendingPathComponent("Tests/tools/tamper_bundle.py").path
+        let step1 = s.dir + "/rogue1.zip", forged = s.dir + "/rogue.zip"
+        try expectOK(s.run(["python3", tool, w.bundle, step1, stamp["token"] as? String ?? "", "replace", dir + "/r.tsr", "--refresh"]))
+        try expectOK(s.run(["python3", tool, step1, forged, stamp["tsa_roots"] as? String ?? "", "replace", dir + "/ca.pem", "--refresh"]))
+        // With the real policy: the rogue token verifies against the bundle's root, but that root is
+        // not named in the policy held, so the verdict is not VALID (and the other items' tokens,
+        // signed by the real TSA, no longer verify against the rogue root: INVALID, exit 1).
+        let r = try s.run([binary, "verify", forged, "--policy", w.policy, "--json"])
+        #expect(r.status != 0, "a rogue TSA's token made the bundle VALID: \(r.out.suffix(800))")
+        let checks = (r.json as? [String: Any])?["checks"] as? [[String: Any]] ?? []
+        let rogue = checks.first { $0["item"] as? String == w.webID && $0["check"] as? String == "time stamp sha256" } ?? [:]
+        #expect(rogue["unconfirmed"] as? Bool == true || rogue["ok"] as? Bool == false, "\(rogue)")
+        #expect(!(rogue["ok"] as? Bool == true && rogue["unconfirmed"] as? Bool == false), "the rogue token was confirmed: \(rogue)")
+        // Given the real TSA root separately, the rogue token fails outright.
+        let withCA = try s.run([binary, "verify", forged, "--policy", w.policy, "--tsa-ca", w.net.home("330600") + "/tsa/ca.pem"])
+        #expect(withCA.status == 1, "\(withCA.status) \(withCA.out.suffix(400))")
+    }
+}
