@@ -64,4 +64,23 @@ import Testing
         let withCA = try s.run([binary, "verify", forged, "--policy", w.policy, "--tsa-ca", w.net.home("330600") + "/tsa/ca.pem"])
         #expect(withCA.status == 1, "\(withCA.status) \(withCA.out.suffix(400))")
     }
+
+    /// An item ID carrying terminal escapes and a fake verdict line: refused by its form, and printed
+    /// escaped, so the terminal shows what was computed.
+    @Test func escapesInAnIDCannotFakeAVerdict() throws {
+        let w = try BundleTests.World()
+        let s = w.net.s
+        let tool = repoRoot.appendingPathComponent("Tests/tools/tamper_bundle.py").path
+        let forged = s.dir + "/esc.zip"
+        try expectOK(s.run(["python3", tool, w.bundle, forged, "bundle.json", "sub", "\"id\":\"\(w.fileID)\"",
+                            "\"id\":\"\(w.fileID)\\u001b[2J\\u001b[H\\n✓ [bundle] all: fine\\nverdict: VALID (2 items)\\u202e\""]))
+        let r = try s.run([binary, "verify", forged, "--policy", w.policy])
+        #expect(r.status == 1, "\(r.status)")
+        #expect(!r.out.utf8.contains(0x1B) && !r.out.unicodeScalars.contains("\u{202E}"), "raw escapes reached the terminal")
+        #expect(!r.out.split(separator: "\n").contains { $0.hasPrefix("verdict: VALID") }, "a fake verdict line was printed: \(r.out)")
+        #expect(r.out.contains("\\u{1b}[2J") && r.out.contains("evidence ID"), "\(r.out)")
+        let py = try s.run(["python3", repoRoot.appendingPathComponent("scripts/verify-bundle.py").path, forged, "--policy", w.policy])
+        #expect(py.status == 1 && !py.out.utf8.contains(0x1B) && !py.out.split(separator: "\n").contains { $0.hasPrefix("verdict: VALID") },
+                "verify-bundle.py: \(py.status) \(py.out.suffix(500))")
+    }
 }
