@@ -14,14 +14,16 @@ per check (✓ or ✗, [item] check: detail) and a verdict (结论).  Nothing of
 extracted: only the small files openssl needs (keys, signed messages, signatures, tokens, TSA
 roots) are written, to a private temporary directory removed at exit.
 
-Exit status, as for sxevidence verify BUNDLE: 0 valid, 1 invalid (or the bundle lacks its policy
-file, or the city signatures of the --policy file do not verify), 64 usage error, 65 malformed or
+Exit status, as for sxevidence verify BUNDLE: 0 valid (every check passed and the bundle's policy
+was confirmed against --policy, TSA roots given or pinned), 2 consistent but not checked against a
+trust root you hold (no --policy, or TSA roots only from the bundle), 1 invalid (or the bundle lacks
+its policy file, or the city signatures of the --policy file do not verify), 64 usage error, 65 malformed or
 unsafe container or input (CRC-32 mismatch, bundle.json missing or malformed, malformed --policy),
 66 a file given does not exist, 70 cryptographic self-test failed, 74 a file could not be read.
 
 Where the pages are silent or differ from what sxevidence verify does, this script follows the
 program, as found by experiment against it (each place is marked "sxevidence does" below):
-bytes after an entry's data only with local flag bit 3; 1 to 3 trailing bytes of an extra area
+1 to 3 trailing bytes of an extra area
 ignored; bundle.json read with lossy UTF-8, 64-bit integers, the first of duplicate keys, and
 lone surrogate escapes refused; artifacts matched among the item's well-formed artifact objects;
 a missing artifact file fails only its check; other cosigners checked only when a line carries
