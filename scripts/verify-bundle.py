@@ -14,14 +14,16 @@ per check (✓ or ✗, [item] check: detail) and a verdict (结论).  Nothing of
 extracted: only the small files openssl needs (keys, signed messages, signatures, tokens, TSA
 roots) are written, to a private temporary directory removed at exit.
 
-Exit status, as for sxevidence verify BUNDLE: 0 valid, 1 invalid (or the bundle lacks its policy
-file, or the city signatures of the --policy file do not verify), 64 usage error, 65 malformed or
+Exit status, as for sxevidence verify BUNDLE: 0 valid (every check passed and the bundle's policy
+was confirmed against --policy, TSA roots given or pinned), 2 consistent but not checked against a
+trust root you hold (no --policy, or TSA roots only from the bundle), 1 invalid (or the bundle lacks
+its policy file, or the city signatures of the --policy file do not verify), 64 usage error, 65 malformed or
 unsafe container or input (CRC-32 mismatch, bundle.json missing or malformed, malformed --policy),
 66 a file given does not exist, 70 cryptographic self-test failed, 74 a file could not be read.
 
 Where the pages are silent or differ from what sxevidence verify does, this script follows the
 program, as found by experiment against it (each place is marked "sxevidence does" below):
-bytes after an entry's data only with local flag bit 3; 1 to 3 trailing bytes of an extra area
+1 to 3 trailing bytes of an extra area
 ignored; bundle.json read with lossy UTF-8, 64-bit integers, the first of duplicate keys, and
 lone surrogate escapes refused; artifacts matched among the item's well-formed artifact objects;
 a missing artifact file fails only its check; other cosigners checked only when a line carries
@@ -42,8 +44,10 @@ import struct
 import subprocess
 import sys
 import tempfile
+import unicodedata
 import zlib
 
+EX_UNCONFIRMED = 2
 EX_VALID, EX_INVALID, EX_USAGE, EX_DATAERR, EX_NOINPUT, EX_SOFTWARE, EX_IOERR = 0, 1, 64, 65, 66, 70, 74
 MIB = 1 << 20
 MAX_WHOLE = 64 * MIB          # index, entries, proofs, policies, tokens, roots are read whole
@@ -346,6 +350,39 @@ def safe_name(nb):
     return None
 
 
+BIDI = {0x202A, 0x202B, 0x202C, 0x202D, 0x202E, 0x2066, 0x2067, 0x2068, 0x2069, 0x200E, 0x200F, 0x061C}
+
+
+def display(s):
+    """A string from the bundle as printed (VERIFICATION, Display): backslash doubled, control and
+    bidirectional-control characters as \\u{hex}."""
+    if not isinstance(s, str):
+        s = str(s)
+    out = []
+    for ch in s:
+        o = ord(ch)
+        if ch == "\\":
+            out.append("\\\\")
+        elif o < 0x20 or 0x7F <= o <= 0x9F or o in BIDI:
+            out.append("\\u{%x}" % o)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def fold(n):
+    return unicodedata.normalize("NFC", n).lower()
+
+
+def name_problem(n):
+    if unicodedata.normalize("NFC", n) != n:
+        return "not in Unicode NFC"
+    for comp in n.split("/"):
+        if comp.endswith((".", " ")):
+            return "a component ends in '.' or ' '"
+    return None
+
+
 class Container:
     def __init__(self, path):
         self.path = path
@@ -380,139 +417,138 @@ class Container:
         return bytes(out)
 
     def parse(self):
+        # Exactly one layout (CONTAINER, Layout): entries contiguous from 0, one central directory
+        # consumed exactly, optionally ZIP64 end record + locator, one end record ending the file.
         size = self.size
-        # 1. a regular file of at least 22 bytes
         if size < 22:
             self.unsafe("shorter than 22 bytes")
-        # 2. end of central directory record
-        tn = min(size, 65557)
-        tail = self.pread(tn, size - tn)
-        p = tail.rfind(b"PK\x05\x06", 0, tn - 22 + 4)
-        if p < 0:
-            self.unsafe("no end of central directory (not a ZIP, or truncated)")
-        eocd = size - tn + p
-        count, cd_size, cd_off = struct.unpack_from("<HII", tail, p + 10)
-        # 3. ZIP64
-        if count == 0xFFFF or cd_size == 0xFFFFFFFF or cd_off == 0xFFFFFFFF:
-            if eocd < 20:
-                self.unsafe("no ZIP64 end of central directory locator")
+        eocd = size - 22
+        end = self.pread(22, eocd)
+        if end[:4] != b"PK\x05\x06":
+            self.unsafe("the file does not end with an end of central directory record without comment "
+                        "(not a ZIP, truncated, commented or trailing bytes)")
+        d0, d1, n_disk, count, cd_size, cd_off, clen = struct.unpack_from("<HHHHIIH", end, 4)
+        if d0 or d1 or n_disk != count:
+            self.unsafe("end record: disk numbers not 0 or entry counts differ")
+        cd_end = eocd
+        if eocd >= 76:
             loc = self.pread(20, eocd - 20)
-            if loc[:4] != b"PK\x06\x07":
-                self.unsafe("no ZIP64 end of central directory locator")
-            z64 = struct.unpack_from("<Q", loc, 8)[0]
-            if z64 + 56 > eocd:
-                self.unsafe("bad ZIP64 end of central directory offset")
-            rec = self.pread(56, z64)
-            if rec[:4] != b"PK\x06\x06":
-                self.unsafe("no ZIP64 end of central directory record")
-            count, cd_size, cd_off = struct.unpack_from("<QQQ", rec, 32)
-        # 4. limits
+            if loc[:4] == b"PK\x06\x07":
+                ldisk, z64, ndisks = struct.unpack_from("<IQI", loc, 4)
+                if ldisk != 0 or ndisks != 1 or z64 != eocd - 76:
+                    self.unsafe("ZIP64 locator invalid or not immediately after its ZIP64 record")
+                rec = self.pread(56, eocd - 76)
+                rsz = struct.unpack_from("<Q", rec, 4)[0]
+                rd0, rd1, c1, c2, s64, o64 = struct.unpack_from("<IIQQQQ", rec, 16)
+                if rec[:4] != b"PK\x06\x06" or rsz != 44 or rd0 or rd1 or c1 != c2:
+                    self.unsafe("bad ZIP64 end record")
+                if (count not in (0xFFFF, c2) or cd_size not in (0xFFFFFFFF, s64)
+                        or cd_off not in (0xFFFFFFFF, o64)):
+                    self.unsafe("ZIP64 end record disagrees with the end record")
+                count, cd_size, cd_off, cd_end = c2, s64, o64, eocd - 76
+        if count == 0xFFFF or cd_size == 0xFFFFFFFF or (cd_off == 0xFFFFFFFF and cd_end == eocd):
+            self.unsafe("missing ZIP64 end record and locator")
         if count > 100000:
             self.unsafe("more than 100000 entries")
         if cd_size > 64 * MIB:
             self.unsafe("central directory larger than 64 MiB")
-        if cd_off + cd_size > eocd:
-            self.unsafe("central directory beyond its end record")
+        if cd_off > cd_end or cd_off + cd_size != cd_end:
+            self.unsafe("the central directory does not end exactly where the end records begin "
+                        "(bytes between them, or a second directory)")
         cd = self.pread(cd_size, cd_off)
-        # 5. the central directory records
         pos = 0
-        spans = []
+        expected = 0
+        folded = set()
         for _ in range(count):
             if pos + 46 > cd_size or cd[pos:pos + 4] != b"PK\x01\x02":
                 self.unsafe("bad central directory record")
+            made = struct.unpack_from("<H", cd, pos + 4)[0]
             flags, method = struct.unpack_from("<HH", cd, pos + 8)
             crc, csize, usize = struct.unpack_from("<III", cd, pos + 16)
-            n, x, c = struct.unpack_from("<HHH", cd, pos + 28)
-            lho = struct.unpack_from("<I", cd, pos + 42)[0]
+            n, x, c, disk = struct.unpack_from("<HHHH", cd, pos + 28)
+            external, lho = struct.unpack_from("<II", cd, pos + 38)
             if pos + 46 + n + x + c > cd_size:
                 self.unsafe("central directory record runs past the central directory")
             nb = cd[pos + 46:pos + 46 + n]
             try:
                 name = nb.decode("utf-8")
             except UnicodeDecodeError:
-                self.unsafe("a name is not valid UTF-8")
-            why = safe_name(nb)
+                self.unsafe("a name is not valid UTF-8: %s" % nb.decode("utf-8", "replace"))
+            shown = name            # the whole message is escaped when printed
+            why = safe_name(nb) or name_problem(name)
             if why:
-                self.unsafe("unsafe name %r: %s" % (name, why))
-            # c. extra fields, ZIP64
+                self.unsafe("unsafe entry name: %s (%s)" % (shown, why))
+            if made >> 8 == 3 and (external >> 16) & 0o170000 not in (0, 0o100000):
+                self.unsafe("%s is not a regular file (symlink or other type in the external attributes)" % shown)
+            if disk != 0:
+                self.unsafe("%s: disk number not 0" % shown)
             ex = cd[pos + 46 + n:pos + 46 + n + x]
             e = 0
-            # (sxevidence ignores 1 to 3 trailing bytes too short for a field header)
             while e + 4 <= len(ex):
                 fid, flen = struct.unpack_from("<HH", ex, e)
                 if e + 4 + flen > len(ex):
-                    self.unsafe("%s: extra field runs past the extra area" % name)
+                    self.unsafe("%s: extra field runs past the extra area" % shown)
                 if fid == 1:
                     body, q = ex[e + 4:e + 4 + flen], 0
                     vals = []
                     for v in (usize, csize, lho):
                         if v == 0xFFFFFFFF:
                             if q + 8 > len(body):
-                                self.unsafe("%s: short ZIP64 extra field" % name)
+                                self.unsafe("%s: short ZIP64 extra field" % shown)
                             vals.append(struct.unpack_from("<Q", body, q)[0])
                             q += 8
                         else:
                             vals.append(v)
                     usize, csize, lho = vals
                 e += 4 + flen
-            # d. not encrypted, stored
             if flags & 0x41:
-                self.unsafe("%s is encrypted" % name)
+                self.unsafe("%s is encrypted" % shown)
+            if flags & 0x08:
+                self.unsafe("%s uses a data descriptor (flag bit 3)" % shown)
             if method != 0:
-                self.unsafe("%s is compressed (method %d); only stored entries are allowed" % (name, method))
+                self.unsafe("%s is compressed (method %d); only stored entries are allowed" % (shown, method))
             if csize != usize:
-                self.unsafe("%s: compressed size differs from size" % name)
-            # e. no duplicate
+                self.unsafe("%s: compressed size differs from size" % shown)
             if name in self.entries:
-                self.unsafe("duplicate name %s" % name)
-            # f. local header
+                self.unsafe("duplicate entry: %s" % shown)
+            f = fold(name)
+            if f in folded:
+                self.unsafe("entry names differ only in case: %s" % shown)
+            folded.add(f)
+            if lho != expected:
+                self.unsafe("%s does not start where the previous entry ends (gap, overlap or order "
+                            "differing from the directory)" % shown)
             if lho + 30 + n > cd_off:
-                self.unsafe("%s: local header beyond the central directory" % name)
+                self.unsafe("%s: local header beyond the central directory" % shown)
             lh = self.pread(30 + n, lho)
             if lh[:4] != b"PK\x03\x04":
-                self.unsafe("%s: bad local header" % name)
+                self.unsafe("%s: bad local header" % shown)
             lflags, lmethod = struct.unpack_from("<HH", lh, 6)
             lcrc, lcsize, lusize, ln, lx = struct.unpack_from("<IIIHH", lh, 14)
             if ln != n or lh[30:30 + n] != nb:
-                self.unsafe("%s: local header name differs" % name)
-            if lflags & 0x41 or lmethod != 0:
-                self.unsafe("%s: local header encrypted or compressed" % name)
-            if not lflags & 0x08:
-                if lcrc != crc:
-                    self.unsafe("%s: local header CRC-32 differs" % name)
-                if lusize != 0xFFFFFFFF and (lcsize != csize or lusize != usize):
-                    self.unsafe("%s: local header sizes differ" % name)
-            # g. data
+                self.unsafe("%s: local header name differs" % shown)
+            if lflags & 0x49 or lmethod != 0 or lcrc != crc or not (
+                    (lcsize == 0xFFFFFFFF and lusize == 0xFFFFFFFF) or (lcsize == csize and lusize == usize)):
+                self.unsafe("%s: local header disagrees with the central directory" % shown)
             data = lho + 30 + n + lx
             if data + usize > cd_off:
-                self.unsafe("%s: data beyond the central directory" % name)
+                self.unsafe("%s: data beyond the central directory" % shown)
             en = Entry()
             en.name, en.crc, en.size, en.lho, en.data, en.end = name, crc, usize, lho, data, data + usize
             self.entries[name] = en
             self.order.append(name)
-            # bytes after the data (up to 24) are allowed only when the local header's flag bit 3
-            # (data descriptor) is set: that is what sxevidence does (the page says "whether or not")
-            spans.append((lho, data + usize, 24 if lflags & 0x08 else 0))
+            expected = data + usize
             pos += 46 + n + x + c
-        # 6. no overlap; 7. no bytes outside entries
-        spans.sort()
-        prev_end, slack = None, 0
-        for s, t, room in spans:
-            if prev_end is None:
-                if s != 0:
-                    self.unsafe("bytes before the first entry belong to no entry")
-            else:
-                if s < prev_end:
-                    self.unsafe("overlapping entries")
-                if s - prev_end > slack:
-                    self.unsafe("bytes between entries belong to no entry")
-            prev_end, slack = t, room
-        if prev_end is None:
-            if cd_off != 0:
-                self.unsafe("bytes before the central directory belong to no entry")
-        else:
-            if cd_off < prev_end or cd_off - prev_end > slack:
-                self.unsafe("bytes before the central directory belong to no entry")
+        if pos != cd_size:
+            self.unsafe("the central directory holds bytes beyond its records (count differs from the end record)")
+        if expected != cd_off:
+            self.unsafe("bytes before the central directory belong to no entry")
+        for name in self.order:
+            parts = name.split("/")[:-1]
+            for k in range(1, len(parts) + 1):
+                prefix = "/".join(parts[:k])
+                if fold(prefix) in folded:
+                    self.unsafe("%s is both a file and a directory of %s" % (prefix, name))
 
     def read_whole(self, name):
         """The bytes of an entry read whole (at most 64 MiB), CRC-32 checked."""
@@ -762,6 +798,7 @@ def parse_entry(b):
 
 
 NODE_ID = re.compile(r"[0-9]{6}")
+ITEM_ID = re.compile(r"[0-9]{6}-[0-9]{6,}")
 
 
 def valid_origin(o):
@@ -833,6 +870,13 @@ def parse_policy(b):
                                                 "role", "sm2")})
     known = {"city": j["city"], "cosigners": j["cosigners"], "created": j["created"],
              "members": canon_members, "version": j["version"]}
+    pol_tsa = []
+    if "tsa_roots" in j:
+        tr = j["tsa_roots"]
+        if not (isinstance(tr, list) and all(is_str(h) and re.fullmatch(r"[0-9a-f]{64}", h) for h in tr)):
+            raise Malformed("malformed policy: tsa_roots is not an array of SHA-256 hex digests")
+        known["tsa_roots"] = tr
+        pol_tsa = tr
     try:
         if canonical(known) != lines[1]:
             raise Malformed("malformed policy: the JSON line is not in canonical form")
@@ -845,6 +889,7 @@ def parse_policy(b):
         if c not in pol.by_id:
             raise Malformed("malformed policy: cosigner %s is not a member" % c)
     pol.city, pol.version, pol.cosigners = city, j["version"], j["cosigners"]
+    pol.tsa_roots = set(pol_tsa)
     pol.text, pol.sigs = text, sigs
     return pol
 
@@ -877,8 +922,8 @@ def vkey(m):
                          base64.b64encode(T_ED_NOTE + m.ed).decode())
 
 
-def cosignature(text, sigs, m):
-    """The cosignature of m over text (COSIGNATURE): (ok, detail)."""
+def cosignature(text, sigs, m, want_time=False):
+    """The cosignature of m over text (COSIGNATURE): (ok, detail), and its time when asked."""
     out, ok, when = [], True, None
     for label, alg, typ, key in (("Ed25519", "ed25519", T_ED_COSIG, m.ed), ("SM2", "sm2", T_SM2_COSIG, m.sm2)):
         kid = key_id(m.origin, typ, key)
@@ -907,6 +952,8 @@ def cosignature(text, sigs, m):
             d += ", time " + rfc3339_seconds(when)
         except (OverflowError, OSError, ValueError):
             d += ", time %d" % when
+    if want_time:
+        return ok, d, when if ok else None
     return ok, d
 
 
@@ -975,6 +1022,37 @@ def name_str(b, s, e):
             val = raw.decode("utf-16-be", "replace") if t == 0x1E else raw.decode("utf-8", "replace")
             parts.append("/%s=%s" % (NAMES.get(oid, oid), val))
     return "".join(parts)
+
+
+TS_TOLERANCE = 300
+
+
+def parse_time(t):
+    """Seconds since the epoch of an RFC 3339 UTC time, or None."""
+    import datetime
+    if not is_str(t):
+        return None
+    try:
+        return datetime.datetime.fromisoformat(t.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def pem_certs(b):
+    """The DER of each certificate in a PEM file."""
+    out = []
+    for m in re.finditer(rb"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", b, re.S):
+        try:
+            out.append(base64.b64decode(b"".join(m.group(1).split())))
+        except ValueError:
+            pass
+    return out
+
+
+def _pem_cert(d):
+    t = base64.b64encode(d).decode()
+    return ("-----BEGIN CERTIFICATE-----\n" + "\n".join(t[i:i + 64] for i in range(0, len(t), 64))
+            + "\n-----END CERTIFICATE-----\n").encode()
 
 
 def token_info(tok):
@@ -1200,7 +1278,7 @@ class Verifier:
             for it in items:
                 label = it.get("id") if isinstance(it, dict) and is_str(it.get("id")) else "?"
                 try:
-                    self.item(it, label)
+                    self.item(it, label, 0)
                 except ItemEnd as e:
                     self.add(label, e.check, False, e.message)
             # 7. items
@@ -1209,8 +1287,15 @@ class Verifier:
         ok = bool(self.checks) and all(c["ok"] for c in self.checks)
         return ok, file_checks
 
-    def item(self, it, label):
+    def item(self, it, label, k):
         pol = self.pol
+        # item ID first: NODE "-" SEQ, SEQ the item's own index + 1 padded to six digits
+        iid = it.get("id") if isinstance(it, dict) else None
+        if not (is_str(iid) and ITEM_ID.fullmatch(iid) and iid.isascii() and iid[7:].lstrip("0") != ""
+                and len(iid[7:]) == max(6, len(iid[7:].lstrip("0")))):
+            self.add(label, "item id", False, "item ID %s is not NODE-SEQ (six digits, '-', index + 1 padded "
+                     "to six digits)" % display(iid if is_str(iid) else repr(iid)))
+            return
         # a. item record
         if not (isinstance(it, dict) and is_str(it.get("entry")) and is_str(it.get("proof"))
                 and isinstance(it.get("artifacts"), list)):
@@ -1271,6 +1356,15 @@ class Verifier:
         except Malformed as ex:
             raise ItemEnd(S, "%s: %s" % (it["proof"], ex))
         incl = verify_inclusion(pr.index, pr.size, leaf, pr.path, pr.root)
+        # entry identity: node is the member whose origin the checkpoint names, index the proof's,
+        # id = node "-" index + 1 padded to six digits, and the item ID that id
+        P = pol.by_origin.get(pr.origin)
+        want = "%s-%06d" % (e["node"], e["index"] + 1) if is_int(e.get("index")) else None
+        ident = (P is not None and P.node_id == e["node"] and pr.index == e["index"]
+                 and e["id"] == want and it.get("id") == e["id"])
+        self.add(label, "entry identity", ident, "node %s, checkpoint origin %s (member %s), index %s/%d, id %s, "
+                 "expected %s, item id %s" % (e["node"], pr.origin, P.node_id if P else "none", e["index"],
+                                              pr.index, e["id"], want, it.get("id")))
         ok = pr.index == e["index"] and pr.origin == M.origin and incl
         self.add(label, S, ok, "leaf %s index %d/%d in %s size %d root %s%s%s" % (
             leaf.hex(), pr.index, e["index"], pr.origin, pr.size, pr.root.hex(),
@@ -1332,6 +1426,7 @@ class Verifier:
             self.add(label, "time stamps", True, "none in this item: its time rests on the city's ledger" if own
                      else "none in this item: its time rests on the ledger and the city's cosignature")
             return
+        self.window = (parse_time(e.get("time")), None if own else cosignature(pr.text, pr.sigs, C, True)[2])
         for rec in ts:
             self.token(label, rec, stamped)
 
@@ -1380,6 +1475,7 @@ class Verifier:
             return
         alg = rec["algorithm"]
         name = "time stamp " + alg
+        pinned = None
         if a.tsa_ca is not None:
             roots, how = a.tsa_ca, "(TSA roots given)"
         else:
@@ -1390,7 +1486,13 @@ class Verifier:
             if rp not in self.c.entries:
                 raise ItemEnd("time stamp", "the bundle lacks %s" % rp)
             rb = self.member(rp, "time stamp", "TSA roots file")
-            roots, how = tmp_file(rb, ".pem"), "(TSA roots from the bundle)"
+            # roots pinned by the policy given separately (tsa_roots: SHA-256 of the DER)
+            pins = self.pol.tsa_roots if a.policy is not None else set()
+            pinned = [c for c in pem_certs(rb) if hashlib.sha256(c).hexdigest() in pins]
+            if pinned:
+                roots, how = tmp_file(b"".join(_pem_cert(c) for c in pinned), ".pem"), "(TSA roots pinned by the policy)"
+            else:
+                roots, how = tmp_file(rb, ".pem"), "(TSA roots from the bundle, not confirmed)"
         tp = rec["token"]
         if tp not in self.c.entries:
             self.add(label, name, False, "the bundle has no token %s" % tp)
@@ -1412,8 +1514,16 @@ class Verifier:
             return
         ok, why = verify_token(tok, digest, roots)
         if ok:
-            self.add(label, name, True, "genTime %s, serial %s%s %s" % (
+            lo, hi = getattr(self, "window", (None, None))
+            g = parse_time(gen)
+            if g is None or (lo is not None and g < lo - TS_TOLERANCE) or (hi is not None and g > hi + TS_TOLERANCE):
+                self.add(label, name, False, "genTime %s outside the entry time %s - %d s .. the city cosignature "
+                         "time %s + %d s" % (gen, lo, TS_TOLERANCE, hi, TS_TOLERANCE, ))
+                return
+            c = self.add(label, name, True, "genTime %s, serial %s%s %s" % (
                 gen, serial, (", TSA " + subject) if subject else "", how))
+            if a.tsa_ca is None and not pinned:
+                c["unconfirmed"] = True
         else:
             self.add(label, name, False, "%s: does not verify over the stamped checkpoint (%s %s): %s %s" % (
                 tp, alg, digest, why, how))
@@ -1512,18 +1622,38 @@ def main(argv):
         if a is not None and a.json:
             code = {EX_USAGE: "usage", EX_NOINPUT: "notFound", EX_DATAERR: "dataError", EX_IOERR: "ioError",
                     EX_INVALID: "verification", EX_SOFTWARE: "internalError"}.get(f.status, "dataError")
-            sys.stderr.write(json.dumps({"error": {"code": code, "exit": f.status, "message": f.message}},
+            sys.stderr.write(json.dumps({"error": {"code": code, "exit": f.status, "message": display(f.message)}},
                                         ensure_ascii=False, sort_keys=True) + "\n")
         else:
-            sys.stderr.write("error: %s\n" % f.message)
+            # usage messages carry the command line; every other message is escaped (Display)
+            sys.stderr.write("error: %s\n" % (f.message if f.status == EX_USAGE else display(f.message)))
         return f.status
     finally:
         if _pool is not None:
             _pool.shutdown(wait=True)
     nitems = len(v.idx["items"])
+    unconfirmed = [c for c in v.checks if c.get("unconfirmed")]
+    if a.policy is None:
+        reasons = ["no --policy given: the trust roots come from the bundle itself"]
+    elif not v.trust_confirmed:
+        reasons = ["the bundle's policy is not the one given with --policy"]
+    else:
+        reasons = []
+    reasons += ["[%s] %s: %s" % (c["item"], c["check"], c["detail"]) for c in unconfirmed]
+    if not ok:
+        verdict, status = "invalid", EX_INVALID
+    elif reasons:
+        verdict, status = "unconfirmed", EX_UNCONFIRMED
+    else:
+        verdict, status = "valid", EX_VALID
+    fp = {}
+    if v.pol is not None:
+        fp = {"ed25519": hashlib.sha256(v.pol.city.ed).hexdigest(), "sm2": hashlib.sha256(v.pol.city.sm2).hexdigest()}
+    informative = [n for n in v.c.order if n == "README.txt" or n.startswith("certificate.")]
     if a.json:
         out = {"checks": v.checks, "city_key": v.city_key, "items": nitems, "ok": ok,
-               "trust_roots_confirmed": v.trust_confirmed}
+               "trust_roots_confirmed": v.trust_confirmed, "verdict": verdict, "fingerprints": fp,
+               "informative": informative}
         sys.stdout.write(json.dumps(out, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n")
     else:
         lines = []
@@ -1540,19 +1670,32 @@ def main(argv):
                 continue
             if is_path and c["ok"]:
                 continue
-            lines.append("%s [%s] %s: %s" % ("✓" if c["ok"] else "✗", c["item"], c["check"], c["detail"]))
+            mark = "?" if c.get("unconfirmed") else "✓" if c["ok"] else "✗"
+            lines.append("%s [%s] %s: %s" % (mark, display(c["item"]), display(c["check"]), display(c["detail"])))
+        if informative:
+            lines.append("not covered by any signature (informative) / 未受任何签名保护（仅供参考）:")
+            for n in informative:
+                lines.append("  %s" % display(n))
+        if fp:
+            lines.append("city key ed25519 sha256:%s" % fp["ed25519"])
+            lines.append("city key sm2 sha256:%s" % fp["sm2"])
         if a.policy is None:
             lines.append("note: no --policy given, so the trust roots come from the bundle itself; check that "
-                         "city key %s is the one you were given" % v.city_key)
-            lines.append("提示：未给出 --policy，信任根取自证据包本身；请核对市级公钥 %s 是否与另行取得的一致" % v.city_key)
-        if ok:
+                         "city key %s is the one you were given" % display(v.city_key))
+            lines.append("提示：未给出 --policy，信任根取自证据包本身；请核对市级公钥 %s 是否与另行取得的一致" % display(v.city_key))
+        if verdict == "valid":
             lines.append("verdict: VALID (%d items)" % nitems)
             lines.append("结论：有效（%d 项）" % nitems)
+        elif verdict == "unconfirmed":
+            for r in reasons:
+                lines.append("reason: %s" % display(r))
+            lines.append("verdict: CONSISTENT, NOT CHECKED AGAINST A TRUST ROOT YOU HOLD")
+            lines.append("结论：一致，但未对照您持有的信任根核验")
         else:
             lines.append("verdict: INVALID")
             lines.append("结论：无效")
         sys.stdout.write("\n".join(lines) + "\n")
-    return EX_VALID if ok else EX_INVALID
+    return status
 
 
 if __name__ == "__main__":
