@@ -13,6 +13,8 @@ public enum RequestAuth {
     public static let nonceHeader = "SX-Nonce"
     public static let signatureHeader = "SX-Signature"
     public static let maxSkew: Int64 = 300
+    /// Largest SX-Time accepted (2^40 s, about year 36812); larger or negative times are stale.
+    public static let maxTime: Int64 = 1 << 40
 
     public static func message(method: String, target: String, bodySHA256: String, node: String, time: Int64, nonce: String) -> [UInt8] {
         Array("sxevidence-request/1\n\(method)\n\(target)\n\(bodySHA256)\n\(node)\n\(time)\n\(nonce)\n".utf8)
@@ -53,7 +55,10 @@ public enum RequestAuth {
               let key = try? Ed25519Key.fromPublic(member.ed25519),
               key.verify(sig, message: message(method: method, target: target, bodySHA256: bodySHA256, node: node, time: time, nonce: nonce))
         else { return .failure(.badSignature) }
-        guard abs(now - time) <= maxSkew else { return .failure(.stale(now - time)) }
+        // Times outside [0, maxTime] are refused before any arithmetic, so `now - time` cannot overflow.
+        guard time >= 0, time <= maxTime, now >= 0, now <= maxTime else { return .failure(.stale(time < 0 || time > maxTime ? Int64.max : 0)) }
+        let skew = now - time
+        guard skew <= maxSkew, skew >= -maxSkew else { return .failure(.stale(skew)) }
         guard nonces.insert(node + "/" + nonce, time: time, now: now) else { return .failure(.replayed) }
         return .success(member)
     }
@@ -68,7 +73,7 @@ public final class NonceCache: @unchecked Sendable {
     func insert(_ key: String, time: Int64, now: Int64) -> Bool {
         lock.lock()
         defer { lock.unlock() }
-        if seen.count > 10_000 { seen = seen.filter { now - $0.value <= RequestAuth.maxSkew } }
+        if seen.count > 10_000 { seen = seen.filter { now - $0.value <= RequestAuth.maxSkew } }  // times are in [0, 2^40]
         if seen[key] != nil { return false }
         seen[key] = time
         return true

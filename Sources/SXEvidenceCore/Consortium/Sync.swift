@@ -20,7 +20,7 @@ public enum ObjectBundle {
             guard let nl = data[pos...].prefix(100).firstIndex(of: 0x0A) else { return nil }
             let parts = String(decoding: data[pos..<nl], as: UTF8.self).split(separator: " ")
             guard parts.count == 2, Ledger.isDigest(String(parts[0])),
-                  let size = Int(parts[1]), size >= 0, nl + 1 + size <= data.count else { return nil }
+                  let size = Int(parts[1]), size >= 0, size <= data.count - (nl + 1) else { return nil }
             out.append((String(parts[0]), data[(nl + 1)..<(nl + 1 + size)]))
             pos = nl + 1 + size
         }
