@@ -69,9 +69,9 @@ import Testing
         let p = ConsortiumPolicy(version: 1, city: "330600", created: "", members: [ConsortiumTests.member("330600", .city, city), ConsortiumTests.member(ConsortiumTests.countyID, .county, county)], cosigners: ["330600"])
         let digest = Hex.encode(Hashing.sha256([]))
         for t in [Int64.min, Int64.min + 1, -1, Int64.max, Int64.max - 1, RequestAuth.maxTime + 1] {
-            let h = try RequestAuth.sign(method: "GET", target: "/v1/x", bodySHA256: digest, node: ConsortiumTests.countyID, key: county.ed25519, now: t)
+            let h = try RequestAuth.sign(method: "GET", target: "/v1/x", bodySHA256: digest, node: ConsortiumTests.countyID, to: "330600", authority: "city:1", key: county.ed25519, now: t)
             let r = RequestAuth.check(method: "GET", target: "/v1/x", bodySHA256: digest, header: { n in h.first { $0.0 == n }?.1 },
-                                      policy: p, nonces: NonceCache(), now: 1_800_000_000)
+                                      policy: p, nonces: NonceCache(), selfNode: "330600", authority: "city:1", now: 1_800_000_000)
             guard case .failure(.stale) = r else { Issue.record("time \(t): \(r)"); continue }
         }
     }
@@ -105,11 +105,11 @@ import Testing
         try Self.rounds(1) { r in
             // Sign a time that is itself extreme half the time, so the skew arithmetic is reached.
             let t: Int64 = Bool.random(using: &r) ? now : [Int64.min, Int64.max, -1, now + 301, now - 301].randomElement(using: &r)!
-            var h = try RequestAuth.sign(method: "GET", target: "/v1/x", bodySHA256: digest, node: ConsortiumTests.countyID, key: county.ed25519, now: t)
+            var h = try RequestAuth.sign(method: "GET", target: "/v1/x", bodySHA256: digest, node: ConsortiumTests.countyID, to: "330600", authority: "city:1", key: county.ed25519, now: t)
             let i = Int.random(in: 0..<h.count, using: &r)
             if Bool.random(using: &r) { h[i].1 = String(decoding: Self.mutate(Array(h[i].1.utf8), &r), as: UTF8.self) }
             _ = RequestAuth.check(method: "GET", target: "/v1/x", bodySHA256: digest, header: { n in h.first { $0.0 == n }?.1 },
-                                  policy: p, nonces: cache, now: now)
+                                  policy: p, nonces: cache, selfNode: "330600", authority: "city:1", now: now)
         }
     }
 
