@@ -11,7 +11,8 @@ import Glibc
 public final class ConsortiumService: @unchecked Sendable {
     let node: ConsortiumNode
     let queue = DispatchQueue(label: "sxevidence.consortium")
-    let nonces = NonceCache()
+    /// Nonces seen, in the node home's nonces.db so a restart does not forget them (created on first use, on the queue).
+    lazy var nonces: Result<NonceCache, Error> = Result { try NonceCache(path: node.home.path + "/nonces.db") }
     let nodeID: String
     public var maxBatchBytes = 256 << 20
     public var maxBundleBytes = 32 << 20
@@ -51,11 +52,12 @@ public final class ConsortiumService: @unchecked Sendable {
         let claimed = Self.header(req, "SX-Content-SHA256") ?? ""
         let target = req.uri.string
         let method = req.method.rawValue
+        let host = req.head.authority ?? Self.header(req, "Host") ?? ""
         do {
             let r = try await run { node -> Result<ConsortiumPolicy.Member, RequestAuth.Refusal> in
                 let p = try node.policy()
                 return RequestAuth.check(method: method, target: target, bodySHA256: claimed, header: { Self.header(req, $0) },
-                                         policy: p, nonces: self.nonces)
+                                         policy: p, nonces: try self.nonces.get(), selfNode: self.nodeID, authority: host)
             }
             switch r {
             case .success(let m): return .success(m)

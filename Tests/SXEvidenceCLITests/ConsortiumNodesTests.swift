@@ -361,7 +361,7 @@ struct EvidenceTestError: Error, CustomStringConvertible {
         try expectOK(net.sx("330604", ["sync"]))
         let tool = repoRoot.appendingPathComponent("Tests/tools/signed_request.py").path
         func signed(_ node: String, _ path: String, method: String = "GET", extra: [String] = []) throws -> (Int, String) {
-            let r = try net.s.run(["python3", tool, "--key", net.home(node) + "/keys/ed25519.pem", "--node", node, "--method", method] + extra + [net.city.url + path])
+            let r = try net.s.run(["python3", tool, "--key", net.home(node) + "/keys/ed25519.pem", "--node", node, "--to", "330600", "--method", method] + extra + [net.city.url + path])
             let status = Int(r.out.split(separator: "\n").first ?? "") ?? -1
             return (status, String(r.out.drop(while: { $0 != "\n" }).dropFirst()))
         }

@@ -222,18 +222,45 @@ import Testing
         let p = ConsortiumPolicy(version: 1, city: "330600", created: "", members: [Self.member("330600", .city, city), Self.member(Self.countyID, .county, county)], cosigners: ["330600"])
         let digest = Hex.encode(Hashing.sha256(Array("body".utf8)))
         let now: Int64 = 1_800_000_000
-        let h = try RequestAuth.sign(method: "POST", target: "/v1/push", bodySHA256: digest, node: Self.countyID, key: county.ed25519, now: now)
+        let host = "city.example:8443"
+        let h = try RequestAuth.sign(method: "POST", target: "/v1/push", bodySHA256: digest, node: Self.countyID, to: "330600", authority: host, key: county.ed25519, now: now)
         let hdr = { (n: String) in h.first { $0.0 == n }?.1 }
+        func check(_ target: String = "/v1/push", digest d: String = digest, header: @escaping (String) -> String? = hdr, policy: ConsortiumPolicy = p,
+                   nonces: NonceCache = NonceCache(), selfNode: String = "330600", authority: String = host, now t: Int64 = now) -> Result<ConsortiumPolicy.Member, RequestAuth.Refusal> {
+            RequestAuth.check(method: "POST", target: target, bodySHA256: d, header: header, policy: policy, nonces: nonces, selfNode: selfNode, authority: authority, now: t)
+        }
         let cache = NonceCache()
-        let ok = RequestAuth.check(method: "POST", target: "/v1/push", bodySHA256: digest, header: hdr, policy: p, nonces: cache, now: now + 10)
+        let ok = check(nonces: cache, now: now + 10)
         #expect((try? ok.get())?.nodeID == Self.countyID)
-        #expect(RequestAuth.check(method: "POST", target: "/v1/push", bodySHA256: digest, header: hdr, policy: p, nonces: cache, now: now + 10) == .failure(.replayed))
-        #expect(RequestAuth.check(method: "POST", target: "/v1/push", bodySHA256: digest, header: hdr, policy: p, nonces: NonceCache(), now: now + 400) == .failure(.stale(400)))
-        #expect(RequestAuth.check(method: "POST", target: "/v1/objects", bodySHA256: digest, header: hdr, policy: p, nonces: NonceCache(), now: now) == .failure(.badSignature))
-        #expect(RequestAuth.check(method: "POST", target: "/v1/push", bodySHA256: Hex.encode(Hashing.sha256([])), header: hdr, policy: p, nonces: NonceCache(), now: now) == .failure(.badSignature))
+        #expect(check(nonces: cache, now: now + 10) == .failure(.replayed))
+        #expect(check(now: now + 400) == .failure(.stale(400)))
+        #expect(check("/v1/objects") == .failure(.badSignature))
+        #expect(check(digest: Hex.encode(Hashing.sha256([]))) == .failure(.badSignature))
         let removed = ConsortiumPolicy(version: 2, city: "330600", created: "", members: [Self.member("330600", .city, city)], cosigners: ["330600"])
-        #expect(RequestAuth.check(method: "POST", target: "/v1/push", bodySHA256: digest, header: hdr, policy: removed, nonces: NonceCache(), now: now) == .failure(.unknownNode(Self.countyID)))
-        #expect(RequestAuth.check(method: "POST", target: "/v1/push", bodySHA256: digest, header: { _ in nil }, policy: p, nonces: NonceCache(), now: now) == .failure(.missing))
+        #expect(check(policy: removed) == .failure(.unknownNode(Self.countyID)))
+        #expect(check(header: { _ in nil }) == .failure(.missing))
+        // Bound to the destination: another node, another authority, and a /1 request (no SX-To) are refused;
+        // the Host header is compared case-insensitively.
+        #expect(check(selfNode: "330604") == .failure(.wrongNode("330600")))
+        #expect(check(authority: "county.example:8443") == .failure(.badSignature))
+        #expect(check(authority: "city.example") == .failure(.badSignature))
+        #expect((try? check(authority: "CITY.Example:8443").get())?.nodeID == Self.countyID)
+        #expect(check(header: { $0 == RequestAuth.toHeader ? nil : hdr($0) }) == .failure(.oldVersion))
+    }
+
+    /// The nonce store is a file: a second store on the same path (a restarted server) refuses a seen nonce,
+    /// and rows older than twice the skew are pruned.
+    @Test func nonceStorePersistsAndPrunes() throws {
+        let path = tempDir("nonces") + "/nonces.db"
+        let now: Int64 = 1_800_000_000
+        #expect(try NonceCache(path: path).insert(node: "a", nonce: "n1", time: now, now: now))
+        let reopened = try NonceCache(path: path)
+        #expect(try reopened.insert(node: "a", nonce: "n1", time: now, now: now + 5) == false)
+        #expect(try reopened.insert(node: "b", nonce: "n1", time: now, now: now + 5))
+        // Far later (after pruning), the old row is gone.
+        let later = try NonceCache(path: path)
+        #expect(try later.insert(node: "a", nonce: "n2", time: now + 1000, now: now + 1000))
+        #expect(try later.insert(node: "a", nonce: "n1", time: now + 1000, now: now + 1000))
     }
 }
 

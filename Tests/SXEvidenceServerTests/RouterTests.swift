@@ -75,7 +75,8 @@ import Testing
         try county.home.ledger.append([EntryDraft(kind: "file", caseID: "C", officer: "A", method: "t", note: nil, artifacts: [a])], sign: county.keys.sign)
         let batch = try #require(try county.home.ledger.batch(old: 0, max: 100)).serialized
         let digest = Hex.encode(Hashing.sha256(batch))
-        let headers = try RequestAuth.sign(method: "POST", target: "/v1/push", bodySHA256: digest, node: "330603", key: county.keys.ed25519)
+        let headers = try RequestAuth.sign(method: "POST", target: "/v1/push", bodySHA256: digest, node: "330603", to: "330600", authority: "node",
+                                           key: county.keys.ed25519)
             + [("SX-Content-SHA256", digest)]
         let (status, lines) = try await Self.call(r, .post, "/v1/push", body: batch, headers: headers)
         #expect(status == 200, "\(lines)")

@@ -47,7 +47,7 @@ public final class BundleExporter {
         let policy = try home.requirePolicy()
         let policyText = try POSIXFile.readText(home.policyPath)
         guard let city = policy.cityMember else { throw EvidenceError(.dataError, zh: "策略缺少市级节点", en: "policy has no city") }
-        let client = try NodeClient(base: cityURL ?? city.endpoint, node: home.config.nodeID, key: keys.ed25519)
+        let client = try NodeClient(base: cityURL ?? city.endpoint, node: home.config.nodeID, peer: city.nodeID, key: keys.ed25519)
         let tmp = out + ".part"
         let zip = try ZipWriter(path: tmp)
         var done = false

@@ -16,6 +16,8 @@ import Foundation
 ///     <signed checkpoint note of size start+count>
 public struct EntryBatch: Sendable {
     public static let header = "sxevidence-batch/1"
+    /// Largest tree size a batch may reach (start + count <= 2^53); parse refuses larger ranges.
+    public static let maxSize: Int64 = 1 << 53
     public var node: String
     public var start: Int64
     public var bodies: [[UInt8]]
@@ -77,6 +79,8 @@ public struct EntryBatch: Sendable {
         guard let oldRoot = Base64.decode(try field("oldroot")), oldRoot.count == 32 else { throw bad("oldroot") }
         let proofCount = try number("proof")
         guard proofCount <= 63, count <= 1_000_000 else { throw bad("counts") }
+        // Bound the range before anyone adds to it: start + count <= 2^53 and old <= start + count.
+        guard start <= maxSize - count, old <= start + count else { throw bad("range") }
         var proof: [[UInt8]] = []
         for _ in 0..<proofCount {
             guard let h = Base64.decode(String(try line())), h.count == 32 else { throw bad("proof hash") }

@@ -5,10 +5,15 @@ import Glibc
 #endif
 
 /// HTTP client for node-to-node calls (libcurl easy handle, kept alive across requests). Requests
-/// are signed with the node key (RequestAuth) unless `sign` is false.
+/// are signed with the node key (RequestAuth) unless `sign` is false, for the destination node
+/// `peer` at the authority (host[:port]) of `base`, which is also sent as the Host header.
 public final class NodeClient {
     public let base: String
     let node: String
+    /// The node ID of the server at `base` (TO-NODE in the signed message).
+    public let peer: String
+    /// host[:port] of `base`, lowercased: the Host header sent and AUTHORITY in the signed message.
+    public let authority: String
     let key: Ed25519Key?
     private let handle: UnsafeMutableRawPointer
     public var timeoutMs = 120_000
@@ -20,7 +25,7 @@ public final class NodeClient {
         public var text: String { String(decoding: body, as: UTF8.self) }
     }
 
-    public init(base: String, node: String, key: Ed25519Key?) throws {
+    public init(base: String, node: String, peer: String, key: Ed25519Key?) throws {
         var b = base
         while b.hasSuffix("/") { b.removeLast() }
         guard b.hasPrefix("http://") || b.hasPrefix("https://") else {
@@ -30,9 +35,15 @@ public final class NodeClient {
         guard !b.split(separator: "/", omittingEmptySubsequences: true).dropFirst(2).contains(where: { _ in true }) else {
             throw EvidenceError(.usage, zh: "节点地址只能是 scheme://主机:端口，不能带路径：\(base)", en: "node endpoint must be scheme://host:port with no path: \(base)")
         }
+        let hostPart = b.drop(while: { $0 != "/" }).dropFirst(2)
+        guard !hostPart.isEmpty, !hostPart.contains("@") else {
+            throw EvidenceError(.usage, zh: "节点地址缺少主机名或含用户信息：\(base)", en: "node endpoint has no host or carries user information: \(base)")
+        }
         guard let h = curl_easy_init() else { throw EvidenceError(.internalError, zh: "libcurl 初始化失败", en: "libcurl easy handle could not be created") }
         self.base = b
         self.node = node
+        self.peer = peer
+        self.authority = hostPart.lowercased()
         self.key = key
         handle = h
     }
@@ -71,7 +82,7 @@ public final class NodeClient {
             sx_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, timeoutMs)
         }
         sx_curl_setopt_string(handle, CURLOPT_USERAGENT, "sxevidence/\(SXEvidence.version)")
-        var headerLines: [String] = ["Expect:"]
+        var headerLines: [String] = ["Expect:", "Host: \(authority)"]
         let digest: String
         if let uploadFile {
             guard let d = uploadSHA256 else { throw EvidenceError(.internalError, zh: "上传缺少摘要", en: "upload without digest") }
@@ -103,7 +114,8 @@ public final class NodeClient {
         }
         defer { if sink.upload >= 0 { close(sink.upload) } }
         if sign, let key {
-            for (k, v) in try RequestAuth.sign(method: method, target: target, bodySHA256: digest, node: node, key: key) {
+            for (k, v) in try RequestAuth.sign(method: method, target: target, bodySHA256: digest, node: node, to: peer,
+                                               authority: authority, key: key) {
                 headerLines.append("\(k): \(v)")
             }
             headerLines.append("SX-Content-SHA256: \(digest)")

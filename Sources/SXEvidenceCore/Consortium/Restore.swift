@@ -18,7 +18,7 @@ public enum Restore {
     public static func run(from url: String, keysDir: String, to homePath: String, policyText: String?, cityKey: [UInt8]?,
                            progress: (String) -> Void = { _ in }) throws -> Result {
         let (ed, sm2) = try NodeHome.readKeys(from: keysDir)
-        let anon = try NodeClient(base: url, node: "", key: nil)
+        let anon = try NodeClient(base: url, node: "", peer: "", key: nil)
         var text = policyText
         if text == nil {
             let r = try anon.request("GET", "/v1/policy", sign: false)
@@ -38,7 +38,7 @@ public enum Restore {
         let cfg = NodeConfig(nodeID: me.nodeID, name: me.name, role: me.role, origin: me.origin, created: UTCTime.now())
         let home = try NodeHome.create(at: homePath, config: cfg, keys: (ed, sm2))
         try POSIXFile.writeAtomically(home.policyPath, Array(text!.utf8))
-        let c = try NodeClient(base: url, node: me.nodeID, key: ed)
+        let c = try NodeClient(base: url, node: me.nodeID, peer: policy.city, key: ed)
         let node = ConsortiumNode(home: home, keys: nil)
         var objects = 0, missing = 0
         let verifiers = try me.noteVerifiers()

@@ -20,7 +20,7 @@ public enum ObjectBundle {
             guard let nl = data[pos...].prefix(100).firstIndex(of: 0x0A) else { return nil }
             let parts = String(decoding: data[pos..<nl], as: UTF8.self).split(separator: " ")
             guard parts.count == 2, Ledger.isDigest(String(parts[0])),
-                  let size = Int(parts[1]), size >= 0, nl + 1 + size <= data.count else { return nil }
+                  let size = Int(parts[1]), size >= 0, size <= data.count - (nl + 1) else { return nil }
             out.append((String(parts[0]), data[(nl + 1)..<(nl + 1 + size)]))
             pos = nl + 1 + size
         }
@@ -56,7 +56,7 @@ public final class SyncSession {
         guard !m.endpoint.isEmpty else {
             throw EvidenceError(.usage, zh: "策略中节点 \(m.nodeID) 没有服务地址", en: "the policy lists no endpoint for node \(m.nodeID)")
         }
-        return try NodeClient(base: m.endpoint, node: home.config.nodeID, key: keys.ed25519)
+        return try NodeClient(base: m.endpoint, node: home.config.nodeID, peer: m.nodeID, key: keys.ed25519)
     }
 
     /// The latest checkpoint the city holds for us (size 0 when none).
@@ -78,7 +78,7 @@ public final class SyncSession {
         guard p.member(home.config.nodeID) != nil else {
             throw EvidenceError(.denied, zh: "本节点不在联盟策略中", en: "this node is not in the consortium policy")
         }
-        let c = try cityURL.map { try NodeClient(base: $0, node: home.config.nodeID, key: keys.ed25519) } ?? client(city)
+        let c = try cityURL.map { try NodeClient(base: $0, node: home.config.nodeID, peer: city.nodeID, key: keys.ed25519) } ?? client(city)
         let cos = try city.cosignatureVerifier()
         var res = PushResult()
         var (held, _) = try remoteState(c, node: home.config.nodeID)

@@ -37,7 +37,7 @@ struct ConsortiumAddCommand: ParsableCommand {
                     throw EvidenceError(.dataError, zh: "公钥卡自相矛盾：验证公钥与公钥不符", en: "the key card contradicts itself: a verifier key does not match its public key")
                 }
             }
-            if let e = endpoint, !e.isEmpty { _ = try NodeClient(base: e, node: id, key: nil) }   // validates the form
+            if let e = endpoint, !e.isEmpty { _ = try NodeClient(base: e, node: id, peer: id, key: nil) }   // validates the form
             var m = ConsortiumPolicy.Member(nodeID: id, name: o["name"] as? String ?? id, role: role, origin: origin,
                                             ed25519: edKey, sm2: smKey, endpoint: endpoint ?? "")
             let p = try publishPolicy(home) { p in

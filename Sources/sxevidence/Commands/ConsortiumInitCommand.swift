@@ -15,7 +15,7 @@ struct ConsortiumInitCommand: ParsableCommand {
             let home = try NodeHome.open(global.homePath)
             guard home.config.role == .city else { throw usageError("只有市级节点可以创建联盟策略", "only a city node creates a consortium policy") }
             if try home.policy() != nil { throw EvidenceError(.exists, zh: "本节点已有联盟策略", en: "this node already has a consortium policy") }
-            _ = try NodeClient(base: endpoint, node: home.config.nodeID, key: nil)   // validates the form
+            _ = try NodeClient(base: endpoint, node: home.config.nodeID, peer: home.config.nodeID, key: nil)   // validates the form
             let keys = try home.loadKeys()
             let me = ConsortiumPolicy.Member(nodeID: home.config.nodeID, name: home.config.name, role: .city, origin: home.config.origin,
                                              ed25519: keys.ed25519.publicKey, sm2: keys.sm2.publicPoint, endpoint: endpoint)
