@@ -23,8 +23,10 @@ import SXEvidenceCore
         try expectOK(net.sx("330681", ["sync"]))
 
         let tool = repoRoot.appendingPathComponent("Tests/tools/signed_request.py").path
+        // The destination node is the one whose server the URL names (sxevidence-request/2).
+        func to(_ url: String) -> String { net.nodes.first { url.hasPrefix($0.value.url + "/") }?.key ?? "" }
         func signed(_ node: String, _ url: String, method: String = "GET", extra: [String] = []) throws -> (Int, String) {
-            let r = try net.s.run(["python3", tool, "--key", net.home(node) + "/keys/ed25519.pem", "--node", node, "--method", method] + extra + [url])
+            let r = try net.s.run(["python3", tool, "--key", net.home(node) + "/keys/ed25519.pem", "--node", node, "--to", to(url), "--method", method] + extra + [url])
             let status = Int(r.out.split(separator: "\n").first ?? "") ?? -1
             return (status, String(r.out.drop(while: { $0 != "\n" }).dropFirst()))
         }
@@ -90,7 +92,8 @@ import SXEvidenceCore
         try net.addFiles("330603", count: 1, tag: "l")
         let tool = repoRoot.appendingPathComponent("Tests/tools/signed_request.py").path
         func signed(_ node: String, _ url: String) throws -> Int {
-            let r = try net.s.run(["python3", tool, "--key", net.home(node) + "/keys/ed25519.pem", "--node", node, "--method", "GET", url])
+            let to = net.nodes.first { url.hasPrefix($0.value.url + "/") }?.key ?? ""
+            let r = try net.s.run(["python3", tool, "--key", net.home(node) + "/keys/ed25519.pem", "--node", node, "--to", to, "--method", "GET", url])
             return Int(r.out.split(separator: "\n").first ?? "") ?? -1
         }
         let secret = net.s.write("outside-secret.txt", "not evidence\n")

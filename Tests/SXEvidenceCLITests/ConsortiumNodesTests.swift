@@ -247,7 +247,14 @@ struct EvidenceTestError: Error, CustomStringConvertible {
         proxy.standardOutput = pout
         proxy.standardInput = pin
         try proxy.run()
-        let ready = String(decoding: pout.fileHandleForReading.availableData, as: UTF8.self)
+        // Read the whole "READY <port>" line (one read may return only part of it).
+        var readyBytes = Data()
+        while !readyBytes.contains(0x0A) {
+            let d = pout.fileHandleForReading.availableData
+            if d.isEmpty { break }
+            readyBytes += d
+        }
+        let ready = String(decoding: readyBytes, as: UTF8.self)
         let proxyPort = ready.split(separator: " ").last!.trimmingCharacters(in: .whitespacesAndNewlines)
         let before = try net.cityView().nodes["330604"]?["size"] as? NSNumber
         let cut = try net.sx("330604", ["sync", "--city", "http://127.0.0.1:\(proxyPort)"])
@@ -256,7 +263,7 @@ struct EvidenceTestError: Error, CustomStringConvertible {
         proxy.waitUntilExit()
         // Entries go first and are cosigned with the object still absent (the city accepts an object
         // only for an entry it holds); the cut upload stores nothing, and the next sync completes it.
-        #expect((try net.cityView().nodes["330604"]?["size"] as? NSNumber)?.int64Value == (before?.int64Value ?? -1) + 1, "the entry was pushed before the cut upload")
+        #expect((try net.cityView().nodes["330604"]?["size"] as? NSNumber)?.int64Value == (before?.int64Value ?? -1) + 1, "the entry was pushed before the cut upload: \(String(describing: before)) \(cut.err)")
         #expect(!FileManager.default.fileExists(atPath: bigAtCity), "a cut upload left the object at the city")
         let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: net.home("330600") + "/objects/tmp")) ?? []
         #expect(leftovers.isEmpty, "temporary files left by the cut upload: \(leftovers)")
