@@ -32,15 +32,18 @@ public final class BundleExporter {
 
     /// A file-name component that every ZIP reader accepts: no separators or control characters,
     /// at most 200 bytes of UTF-8 (cut at a character boundary).
+    /// A name the bundle's container rules accept (sxevidence-bundle(5), CONTAINER): NFC, no
+    /// separators, controls or bidi characters, not ending in a dot or a space, at most 200 bytes.
     static func safeComponent(_ s: String) -> String {
         var out = ""
-        for c in s.unicodeScalars {
-            let r: Character = (c.value < 0x20 || c == "/" || c == "\\" || c == ":" || c.value == 0x7F) ? "_" : Character(c)
+        for c in s.precomposedStringWithCanonicalMapping.unicodeScalars {
+            let r: Character = (Display.needsEscape(c.value) || c == "/" || c == "\\" || c == ":") ? "_" : Character(c)
             if out.utf8.count + String(r).utf8.count > 200 { break }
             out.append(r)
         }
+        if let last = out.last, last == "." || last == " " { out.removeLast(); out.append("_") }
         if out.isEmpty || out == "." || out == ".." { out = "_" }
-        return out
+        return out.precomposedStringWithCanonicalMapping
     }
 
     public func export(ids: [String], to out: String) throws -> Result {
