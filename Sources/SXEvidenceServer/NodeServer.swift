@@ -14,6 +14,10 @@ public enum NodeServer {
         public var nodeID: String
         public var consortium: ConsortiumService?
         public var maxRequestBytes = 64 * 1024
+        /// A connection that delivers no complete request head, and no further body part, for this
+        /// long is closed (Hummingbird's HTTP/1 idle timeout): slow-header and stalled-body clients
+        /// cannot hold connections open. A handler that is still answering is not cut off.
+        public var readTimeoutSeconds: Int64 = 60
 
         public init(host: String, port: Int, tsa: TimeStampAuthority?, nodeID: String, consortium: ConsortiumService? = nil) {
             self.host = host
@@ -52,6 +56,7 @@ public enum NodeServer {
     /// `onListening` gets the port actually bound (useful with port 0).
     public static func buildApplication(_ config: Configuration, onListening: @escaping @Sendable (Int) -> Void = { _ in }) -> some ApplicationProtocol {
         Application(router: buildRouter(config),
+                    server: .http1(configuration: .init(idleTimeout: .seconds(config.readTimeoutSeconds))),
                     configuration: .init(address: .hostname(config.host, port: config.port), serverName: "sxevidence"),
                     onServerRunning: { channel in onListening(channel.localAddress?.port ?? config.port) })
     }
