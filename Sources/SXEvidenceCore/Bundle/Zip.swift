@@ -291,7 +291,7 @@ public final class ZipReader {
                 cdEnd = eocdAbs - 76
             }
         }
-        guard count != 0xFFFF, cdSize != 0xFFFF_FFFF, cdStart != 0xFFFF_FFFF || cdEnd != eocdAbs else {
+        guard cdEnd != eocdAbs || (count != 0xFFFF && cdSize != 0xFFFF_FFFF && cdStart != 0xFFFF_FFFF) else {
             throw Self.bad(path, "缺少 ZIP64 记录", "missing ZIP64 end record and locator")
         }
         guard count <= UInt64(Self.maxEntries) else { throw Self.bad(path, "条目过多", "too many entries") }
