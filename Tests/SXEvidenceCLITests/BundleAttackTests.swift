@@ -65,6 +65,11 @@ import Testing
         #expect(try w.python(same).status == 0)
         #expect(try w.swift(w.bundle).status == 0)
         #expect(try w.python(w.bundle).status == 0)
+        // ZIP64 end record and locator before the end record: the one optional part of the layout.
+        let z64 = try w.attack("zip64")
+        #expect(try w.swift(z64).status == 0)
+        #expect(try w.python(z64).status == 0)
+        try w.refused(try w.attack("zip64gap"), "byte between the ZIP64 locator and the end record")
         // (a) the decoy directory: a second directory and end record after the real ones.
         try w.refused(try w.attack("decoy"), "decoy directory")
         // (b) comment, trailing bytes, a gap between entries, a data-descriptor entry.
