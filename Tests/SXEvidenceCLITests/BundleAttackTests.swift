@@ -104,6 +104,11 @@ import Testing
         let p2 = try w.python(t2)
         #expect(p2.status == 1 && p2.out.contains("item id"), "\(p2.out.suffix(400))")
         #expect(try w.swift(t2).status == 1, "[needs BundleVerifier change]")
+        // A well-formed ID that is not the entry's: the entry identity check fails (both exit 1).
+        let t3 = try w.attack("idforge", node + "-000002")
+        let p3 = try w.python(t3)
+        #expect(p3.status == 1 && p3.out.contains("✗ [\(node)-000002] entry identity"), "\(p3.out.suffix(600))")
+        #expect(try w.swift(t3).status == 1)
     }
 
     @Test func withoutAPolicyTheVerdictIsUnconfirmed() throws {

@@ -61,8 +61,8 @@ def main():
     if attack == "idforge":
         d = dict(entries)
         idx = json.loads(d[b"bundle.json"])
-        old = idx["items"][0]["id"]
-        raw = d[b"bundle.json"].decode().replace(json.dumps(old)[1:-1], json.dumps(arg, ensure_ascii=False)[1:-1], 1)
+        idx["items"][0]["id"] = arg      # only the item's ID: its paths, and every digest, unchanged
+        raw = json.dumps(idx, ensure_ascii=False, separators=(",", ":"))
         entries = [(n, raw.encode() if n == b"bundle.json" else b) for n, b in entries]
     elif attack == "case":
         entries.append((b"BUNDLE.json", b"{}"))
