@@ -446,7 +446,7 @@ class Container:
                         or cd_off not in (0xFFFFFFFF, o64)):
                     self.unsafe("ZIP64 end record disagrees with the end record")
                 count, cd_size, cd_off, cd_end = c2, s64, o64, eocd - 76
-        if count == 0xFFFF or cd_size == 0xFFFFFFFF or (cd_off == 0xFFFFFFFF and cd_end == eocd):
+        if cd_end == eocd and (count == 0xFFFF or cd_size == 0xFFFFFFFF or cd_off == 0xFFFFFFFF):
             self.unsafe("missing ZIP64 end record and locator")
         if count > 100000:
             self.unsafe("more than 100000 entries")

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Hummingbird
 import NIOCore
 import SXEvidenceCore
@@ -14,6 +15,9 @@ public final class ConsortiumService: @unchecked Sendable {
     /// Nonces seen, in the node home's nonces.db so a restart does not forget them (created on first use, on the queue).
     lazy var nonces: Result<NonceCache, Error> = Result { try NonceCache(path: node.home.path + "/nonces.db") }
     let nodeID: String
+    /// Unsigned add-checkpoint calls share a token bucket (20 a second, bursts of 40): a flood is
+    /// answered 429 at once, before it reaches the ledger queue, so signed requests keep their pace.
+    let witnessLimit = TokenBucket(rate: 20, burst: 40)
     public var maxBatchBytes = 256 << 20
     public var maxBundleBytes = 32 << 20
     public var maxObjectBytes: Int64 = 64 << 30
@@ -343,6 +347,7 @@ public final class ConsortiumService: @unchecked Sendable {
             }
         }
         router.post("add-checkpoint") { req, _ -> Response in
+            guard self.witnessLimit.take() else { return Self.text(.tooManyRequests, "too many unsigned requests; try again shortly\n") }
             let buffer: ByteBuffer
             do { buffer = try await req.body.collect(upTo: 64 * 1024) } catch { return Self.text(.contentTooLarge, "too large\n") }
             let body = Array(buffer.readableBytesView)
@@ -370,5 +375,27 @@ extension Response {
         var r = self
         r.status = status
         return r
+    }
+}
+
+/// A token bucket: `take()` succeeds while tokens remain; they refill at `rate` a second up to `burst`.
+final class TokenBucket: Sendable {
+    private let state: Mutex<(tokens: Double, last: Double)>
+    let rate: Double, burst: Double
+
+    init(rate: Double, burst: Double) {
+        self.rate = rate
+        self.burst = burst
+        state = Mutex((burst, Date().timeIntervalSince1970))
+    }
+
+    func take(now: Double = Date().timeIntervalSince1970) -> Bool {
+        state.withLock { s in
+            s.tokens = min(burst, s.tokens + max(0, now - s.last) * rate)
+            s.last = now
+            guard s.tokens >= 1 else { return false }
+            s.tokens -= 1
+            return true
+        }
     }
 }

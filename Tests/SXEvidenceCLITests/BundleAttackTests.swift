@@ -62,6 +62,11 @@ import Testing
         #expect(try w.python(same).status == 0)
         #expect(try w.swift(w.bundle).status == 0)
         #expect(try w.python(w.bundle).status == 0)
+        // ZIP64 end record and locator before the end record: the one optional part of the layout.
+        let z64 = try w.attack("zip64")
+        #expect(try w.swift(z64).status == 0)
+        #expect(try w.python(z64).status == 0)
+        try w.refused(try w.attack("zip64gap"), "byte between the ZIP64 locator and the end record")
         // (a) the decoy directory: a second directory and end record after the real ones.
         try w.refused(try w.attack("decoy"), "decoy directory")
         // (b) comment, trailing bytes, a gap between entries, a data-descriptor entry.
@@ -96,6 +101,11 @@ import Testing
         let p2 = try w.python(t2)
         #expect(p2.status == 1 && p2.out.contains("item id"), "\(p2.out.suffix(400))")
         #expect(try w.swift(t2).status == 1)
+        // A well-formed ID that is not the entry's: the entry identity check fails (both exit 1).
+        let t3 = try w.attack("idforge", node + "-000002")
+        let p3 = try w.python(t3)
+        #expect(p3.status == 1 && p3.out.contains("✗ [\(node)-000002] entry identity"), "\(p3.out.suffix(600))")
+        #expect(try w.swift(t3).status == 1)
     }
 
     @Test func withoutAPolicyTheVerdictIsUnconfirmed() throws {

@@ -68,6 +68,18 @@ import Testing
         #expect(garbage.0 == 400)
     }
 
+    /// A flood of unsigned add-checkpoint calls is answered 429 once the bucket is empty, at once;
+    /// signed routes are not limited by it.
+    @Test func unsignedFloodIsRateLimited() async throws {
+        let (r, _, _) = try Self.setUp()
+        var codes: [Int] = []
+        for _ in 0..<60 { codes.append(try await Self.call(r, .post, "/add-checkpoint", body: Array("garbage".utf8)).0) }
+        #expect(codes.prefix(30).allSatisfy { $0 == 400 }, "\(codes)")
+        #expect(codes.contains(429), "\(codes)")
+        let unsigned = try await Self.call(r, .post, "/v1/push", body: Array("x".utf8))
+        #expect(unsigned.0 == 403, "signed routes answer as before")
+    }
+
     /// A signed push from the county is verified, applied, cosigned and anchored, all in-process.
     @Test func signedPushIsCosignedAndAnchored() async throws {
         let (r, city, county) = try Self.setUp()

@@ -3,6 +3,8 @@
 
 Usage: zip_attack.py IN OUT ATTACK [ARG]
   same            rewrite in the writer's own layout (must still verify)
+  zip64           the same with a ZIP64 end record and locator, end record fields saturated (must verify)
+  zip64gap        the same with one byte between the ZIP64 locator and the end record
   decoy           a second central directory + end record (naming a forged bundle.json) after the real one
   comment         a nonzero end-record comment
   trailing        bytes after the end record
@@ -59,8 +61,8 @@ def main():
     if attack == "idforge":
         d = dict(entries)
         idx = json.loads(d[b"bundle.json"])
-        old = idx["items"][0]["id"]
-        raw = d[b"bundle.json"].decode().replace(json.dumps(old)[1:-1], json.dumps(arg, ensure_ascii=False)[1:-1], 1)
+        idx["items"][0]["id"] = arg      # only the item's ID: its paths, and every digest, unchanged
+        raw = json.dumps(idx, ensure_ascii=False, separators=(",", ":"))
         entries = [(n, raw.encode() if n == b"bundle.json" else b) for n, b in entries]
     elif attack == "case":
         entries.append((b"BUNDLE.json", b"{}"))
@@ -81,6 +83,14 @@ def main():
     elif attack == "gap":
         kw["gap"] = True
     data, start, size = write(entries, **kw)
+    if attack in ("zip64", "zip64gap"):
+        n = len(entries)
+        body = data[:-22]
+        z64 = len(body)
+        rec = struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0, n, n, size, start)
+        loc = struct.pack("<IIQI", 0x07064B50, 0, z64, 1)
+        end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0)
+        data = body + rec + loc + (b"\0" if attack == "zip64gap" else b"") + end
     if attack == "comment":
         data = data[:-2] + struct.pack("<H", 4) + b"note"
     elif attack == "trailing":
@@ -103,7 +113,7 @@ def main():
             p += 46 + n
         struct.pack_into("<I", zb, e_off + 16, cdo + base)
         data = data + bytes(zb)
-    elif attack not in ("same", "idforge", "case", "dot", "nfd", "nfdonly", "filedir", "symlink",
+    elif attack not in ("same", "zip64", "zip64gap", "idforge", "case", "dot", "nfd", "nfdonly", "filedir", "symlink",
                         "descriptor", "gap"):
         sys.exit("unknown attack " + attack)
     with open(dst, "wb") as f:

@@ -85,6 +85,11 @@ public final class ZipWriter {
         guard names.insert(name).inserted else {
             throw EvidenceError(.internalError, zh: "压缩包内文件名重复：\(name)", en: "duplicate name in the ZIP: \(name)")
         }
+        // A name the reader would refuse would make a bundle no verifier accepts: refuse it here.
+        if let why = ZipReader.nameProblem(name) {
+            throw EvidenceError(.internalError, zh: "压缩包内文件名不合规则：\(ZipReader.display(name))（\(why)）",
+                                en: "entry name breaks the bundle name rules: \(ZipReader.display(name)) (\(why))")
+        }
         let n = Array(name.utf8)
         let big = size >= 0xFFFF_FFFF
         var h = Self.le32(0x0403_4B50) + Self.le16(big ? 45 : 20) + Self.le16(0x0800) + Self.le16(0)
@@ -291,7 +296,7 @@ public final class ZipReader {
                 cdEnd = eocdAbs - 76
             }
         }
-        guard count != 0xFFFF, cdSize != 0xFFFF_FFFF, cdStart != 0xFFFF_FFFF || cdEnd != eocdAbs else {
+        guard cdEnd != eocdAbs || (count != 0xFFFF && cdSize != 0xFFFF_FFFF && cdStart != 0xFFFF_FFFF) else {
             throw Self.bad(path, "缺少 ZIP64 记录", "missing ZIP64 end record and locator")
         }
         guard count <= UInt64(Self.maxEntries) else { throw Self.bad(path, "条目过多", "too many entries") }
