@@ -15,9 +15,9 @@ public final class ConsortiumService: @unchecked Sendable {
     /// Nonces seen, in the node home's nonces.db so a restart does not forget them (created on first use, on the queue).
     lazy var nonces: Result<NonceCache, Error> = Result { try NonceCache(path: node.home.path + "/nonces.db") }
     let nodeID: String
-    /// Unsigned add-checkpoint calls share a token bucket (20 a second, bursts of 40): a flood is
-    /// answered 429 at once, before it reaches the ledger queue, so signed requests keep their pace.
-    let witnessLimit = TokenBucket(rate: 20, burst: 40)
+    /// Unsigned add-checkpoint calls: a token bucket per peer address (20 a second, bursts of 40); a
+    /// flood is answered 429 at once, before it reaches the ledger queue, so signed requests keep their pace.
+    let witnessLimit = PeerBuckets(rate: 20, burst: 40)
     public var maxBatchBytes = 256 << 20
     public var maxBundleBytes = 32 << 20
     public var maxObjectBytes: Int64 = 64 << 30
@@ -105,7 +105,7 @@ public final class ConsortiumService: @unchecked Sendable {
         }
     }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<NodeRequestContext>) {
         router.get("v1/policy") { _, _ -> Response in
             let text = try await self.run { node -> String? in
                 POSIXFile.exists(node.home.policyPath) ? try POSIXFile.readText(node.home.policyPath) : nil
@@ -346,8 +346,8 @@ public final class ConsortiumService: @unchecked Sendable {
                 return Self.text(Self.evidenceStatus(e), e.en + "\n")
             }
         }
-        router.post("add-checkpoint") { req, _ -> Response in
-            guard self.witnessLimit.take() else { return Self.text(.tooManyRequests, "too many unsigned requests; try again shortly\n") }
+        router.post("add-checkpoint") { req, ctx -> Response in
+            guard self.witnessLimit.take(ctx.peer) else { return Self.text(.tooManyRequests, "too many unsigned requests; try again shortly\n") }
             let buffer: ByteBuffer
             do { buffer = try await req.body.collect(upTo: 64 * 1024) } catch { return Self.text(.contentTooLarge, "too large\n") }
             let body = Array(buffer.readableBytesView)
@@ -378,23 +378,26 @@ extension Response {
     }
 }
 
-/// A token bucket: `take()` succeeds while tokens remain; they refill at `rate` a second up to `burst`.
-final class TokenBucket: Sendable {
-    private let state: Mutex<(tokens: Double, last: Double)>
+/// Token buckets, one per peer: `take(peer)` succeeds while that peer has tokens; they refill at
+/// `rate` a second up to `burst`. At most 10,000 peers are tracked; full buckets are dropped first.
+final class PeerBuckets: Sendable {
+    private let state = Mutex<[String: (tokens: Double, last: Double)]>([:])
     let rate: Double, burst: Double
 
     init(rate: Double, burst: Double) {
         self.rate = rate
         self.burst = burst
-        state = Mutex((burst, Date().timeIntervalSince1970))
     }
 
-    func take(now: Double = Date().timeIntervalSince1970) -> Bool {
-        state.withLock { s in
-            s.tokens = min(burst, s.tokens + max(0, now - s.last) * rate)
-            s.last = now
-            guard s.tokens >= 1 else { return false }
-            s.tokens -= 1
+    func take(_ peer: String, now: Double = Date().timeIntervalSince1970) -> Bool {
+        state.withLock { all in
+            if all.count > 10_000 { all = all.filter { min(burst, $0.value.tokens + (now - $0.value.last) * rate) < burst } }
+            var b = all[peer] ?? (burst, now)
+            b.tokens = min(burst, b.tokens + max(0, now - b.last) * rate)
+            b.last = now
+            guard b.tokens >= 1 else { all[peer] = b; return false }
+            b.tokens -= 1
+            all[peer] = b
             return true
         }
     }

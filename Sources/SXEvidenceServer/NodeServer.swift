@@ -28,8 +28,8 @@ public enum NodeServer {
         }
     }
 
-    public static func buildRouter(_ config: Configuration) -> Router<BasicRequestContext> {
-        let router = Router()
+    public static func buildRouter(_ config: Configuration) -> Router<NodeRequestContext> {
+        let router = Router(context: NodeRequestContext.self)
         router.get("health") { _, _ -> Response in
             let body = "{\"consortium\":\(config.consortium != nil),\"node\":\"\(config.nodeID)\",\"status\":\"ok\",\"tsa\":\(config.tsa != nil)}\n"
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))

@@ -28,7 +28,7 @@ import Testing
     }
 
     /// A city with a policy naming one county; returns the responder and both nodes.
-    static func setUp() throws -> (RouterResponder<BasicRequestContext>, Node, Node) {
+    static func setUp() throws -> (RouterResponder<NodeRequestContext>, Node, Node) {
         let dir = NSTemporaryDirectory() + "sxe-router-\(UUID().uuidString.prefix(8))"
         let city = try node(dir, "330600", .city), county = try node(dir, "330603", .county)
         func member(_ n: Node) -> ConsortiumPolicy.Member {
@@ -42,13 +42,13 @@ import Testing
         return (NodeServer.buildRouter(config).buildResponder(), city, county)
     }
 
-    static func call(_ r: RouterResponder<BasicRequestContext>, _ method: HTTPRequest.Method, _ path: String, body: [UInt8] = [],
+    static func call(_ r: RouterResponder<NodeRequestContext>, _ method: HTTPRequest.Method, _ path: String, body: [UInt8] = [],
                      headers: [(String, String)] = []) async throws -> (Int, String) {
         var fields = HTTPFields()
         for (k, v) in headers { fields[HTTPField.Name(k)!] = v }
         let req = Request(head: HTTPRequest(method: method, scheme: "http", authority: "node", path: path, headerFields: fields),
                           body: RequestBody(buffer: ByteBuffer(bytes: body)))
-        let ctx = BasicRequestContext(source: ApplicationRequestContextSource(channel: EmbeddedChannel(), logger: Logger(label: "test")))
+        let ctx = NodeRequestContext(source: ApplicationRequestContextSource(channel: EmbeddedChannel(), logger: Logger(label: "test")))
         let resp = try await r.respond(to: req, context: ctx)
         let c = Collector()
         try await resp.body.write(c)
