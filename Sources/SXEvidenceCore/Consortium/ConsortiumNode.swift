@@ -100,8 +100,7 @@ public final class ConsortiumNode {
 
     /// Whether `requester` may read this object here (Access.allows).
     public func mayRead(object sha256: String, requester: ConsortiumPolicy.Member) throws -> Bool {
-        if requester.role == .city { return true }
-        return Access.allows(requester, .object(holders: try home.ledger.isHolder(sha256: sha256, node: requester.nodeID) ? [requester.nodeID] : []))
+        Access.allows(requester, .object(holders: try home.ledger.isHolder(sha256: sha256, node: requester.nodeID) ? [requester.nodeID] : []))
     }
 
     public func temporaryObjectPath() -> String { home.store.nextTemporaryName() }

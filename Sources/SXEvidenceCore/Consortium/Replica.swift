@@ -331,14 +331,6 @@ extension Ledger {
         }
     }
 
-    /// Whether any artifact of this ledger names the object.
-    public func references(sha256: String) throws -> Bool {
-        let s = try db.statement("SELECT 1 FROM artifacts WHERE sha256 = ? LIMIT 1")
-        s.bind(1, sha256)
-        defer { s.reset() }
-        return try s.step()
-    }
-
     public func recordAlert(node: String, kind: String, detail: String, proof: String?) throws {
         try db.writeTransaction {
             let s = try db.statement("INSERT INTO alerts(node, kind, detail, proof, created) VALUES (?,?,?,?,?)")
