@@ -3,7 +3,6 @@ import PackageDescription
 
 let package = Package(
     name: "sxevidence",
-    platforms: [.macOS(.v13)],
     products: [
         .executable(name: "sxevidence", targets: ["sxevidence"]),
         .library(name: "SXEvidenceCore", targets: ["SXEvidenceCore"]),

@@ -125,7 +125,7 @@ public final class ConsortiumService: @unchecked Sendable {
                   i >= 0, i < n else { return Self.text(.badRequest, "index and size required, index < size\n") }
             do {
                 let hashes = try await self.run { node -> [[UInt8]] in
-                    guard n <= (try node.home.ledger.size()) else { throw EvidenceError(.notFound, zh: "", en: "size beyond the log") }
+                    guard n <= (try node.home.ledger.size()) else { throw EvidenceError(.notFound, zh: "超出日志大小", en: "size beyond the log") }
                     return try node.home.ledger.inclusionProof(index: i, size: n)
                 }
                 return Self.text(.ok, hashes.map { Base64.encode($0) + "\n" }.joined())
@@ -136,7 +136,7 @@ public final class ConsortiumService: @unchecked Sendable {
                   a > 0, a <= b else { return Self.text(.badRequest, "from and to required, 0 < from <= to\n") }
             do {
                 let hashes = try await self.run { node -> [[UInt8]] in
-                    guard b <= (try node.home.ledger.size()) else { throw EvidenceError(.notFound, zh: "", en: "size beyond the log") }
+                    guard b <= (try node.home.ledger.size()) else { throw EvidenceError(.notFound, zh: "超出日志大小", en: "size beyond the log") }
                     return try node.home.ledger.consistencyProof(from: a, to: b)
                 }
                 return Self.text(.ok, hashes.map { Base64.encode($0) + "\n" }.joined())
