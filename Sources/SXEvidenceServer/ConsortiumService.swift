@@ -13,6 +13,9 @@ public final class ConsortiumService: Sendable {
         public var batchBytes = 256 << 20
         public var bundleBytes = 32 << 20
         public var objectBytes: Int64 = 64 << 30
+        /// Unsigned add-checkpoint calls per peer address: a token bucket of this rate (per second) and burst.
+        public var witnessRate: Double = 20
+        public var witnessBurst: Double = 40
         public init() {}
     }
 
@@ -27,9 +30,9 @@ public final class ConsortiumService: Sendable {
     let nodeID: String
     let noncesPath: String
     let limits: Limits
-    /// Unsigned add-checkpoint calls: a token bucket per peer address (20 a second, bursts of 40); a
-    /// flood is answered 429 at once, before it reaches the ledger queue, so signed requests keep their pace.
-    let witnessLimit = PeerBuckets(rate: 20, burst: 40)
+    /// Unsigned add-checkpoint calls: a token bucket per peer address (by default 20 a second, bursts
+    /// of 40); a flood is answered 429 at once, before it reaches the ledger queue, so signed requests keep their pace.
+    let witnessLimit: PeerBuckets
 
     /// Opens its own node home and keys at `homePath` (its own database connections, used only on
     /// the service queue), so nothing it holds is shared with the caller.
@@ -39,6 +42,7 @@ public final class ConsortiumService: Sendable {
         nodeID = home.config.nodeID
         noncesPath = home.path + "/nonces.db"
         self.limits = limits
+        witnessLimit = PeerBuckets(rate: limits.witnessRate, burst: limits.witnessBurst)
         // What a killed predecessor was writing when it died.
         home.store.removeStaleTemporaries()
         state = Mutex(State(node: ConsortiumNode(home: home, keys: keys), nonces: nil))

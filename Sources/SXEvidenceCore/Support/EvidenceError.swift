@@ -71,7 +71,7 @@ public struct EvidenceError: Error, CustomStringConvertible, Sendable {
     /// Any error as an `EvidenceError`: itself, or an internal error carrying it as the cause.
     public static func wrap(_ error: any Error) -> EvidenceError {
         if let e = error as? EvidenceError { return e }
-        return EvidenceError(.internalError, zh: "内部错误：\(error)", en: "internal error: \(error)", cause: error as? any Error & Sendable)
+        return EvidenceError(.internalError, zh: "内部错误：\(error)", en: "internal error: \(error)", cause: error)
     }
 }
 
