@@ -338,11 +338,9 @@ public final class ConsortiumService: @unchecked Sendable {
                 guard batch.node == member.nodeID else { return Self.text(.forbidden, "a node may push only its own log\n") }
                 let got = try await self.run { node in try node.receive(batch) }
                 return Self.text(.ok, got.cosignature.joined(), type: "text/x.tlog.cosignatures")
-            } catch let s as StaleOldSize {
-                return Self.text(.conflict, "\(s.held)\n", type: "text/x.tlog.size")
-            } catch let f as ForkDetected {
-                return Self.bytes(f.proof.json, type: "application/json").with(status: .conflict)
             } catch let e as EvidenceError {
+                if let s = e.cause(as: StaleOldSize.self) { return Self.text(.conflict, "\(s.held)\n", type: "text/x.tlog.size") }
+                if let f = e.cause(as: ForkDetected.self) { return Self.bytes(f.proof.json, type: "application/json").with(status: .conflict) }
                 return Self.text(Self.evidenceStatus(e), e.en + "\n")
             }
         }

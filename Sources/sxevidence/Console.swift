@@ -59,11 +59,7 @@ struct Console {
     /// Run a command body; an EvidenceError becomes a message on stderr and its documented exit status.
     func run(_ body: () throws -> Void) throws {
         do {
-            do {
-                try body()
-            } catch let c as EvidenceErrorConvertible {
-                throw c.evidenceError
-            }
+            try body()
         } catch let e as EvidenceError {
             endProgress()
             if json {

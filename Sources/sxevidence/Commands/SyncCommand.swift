@@ -71,7 +71,7 @@ struct SyncCommand: ParsableCommand {
                               "✓ \(m.nodeID) \(m.name): \(r.added) new entries, \(r.objects) files, replica at \(r.size)" + (cosigns ? ", cosigned and anchored" : ""))
                     } catch {
                         c.endProgress()
-                        let e = (error as? EvidenceErrorConvertible)?.evidenceError ?? (error as? EvidenceError) ?? EvidenceError(.internalError, zh: "\(error)", en: "\(error)")
+                        let e = EvidenceError.wrap(error)   // a fork or a stale batch is an EvidenceError with its cause
                         results.append(["node": m.nodeID, "ok": false, "error": e.message(c.lang), "exit": Int(e.code.exitStatus)])
                         c.say("✗ \(m.nodeID) \(m.name)：\(e.zh)", "✗ \(m.nodeID) \(m.name): \(e.en)")
                         if worst == nil || e.code == .verification { worst = e.code }
