@@ -84,8 +84,9 @@ import Testing
         #expect(cp.size == 6)
         try ledger.recordHolder([String(repeating: "c", count: 64)], node: "330603")
         #expect(try ledger.isHolder(sha256: String(repeating: "c", count: 64), node: "330603"))
-        // The append-only triggers hold on the upgraded tables as well.
-        for t in tables + (version + 1...LedgerSchema.current).flatMap({ Self.tablesOf[$0]! }) {
+        // The append-only triggers still hold on the rows that were carried over (those of the added
+        // tables are in the schema compared above).
+        for t in tables {
             let r = try runTool(["sqlite3", old, "DELETE FROM \(t);"])
             #expect(r.status != 0 && r.err.contains("append-only"), "\(t): \(r.err)")
         }
