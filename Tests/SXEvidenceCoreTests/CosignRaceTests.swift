@@ -24,13 +24,24 @@ import Testing
         return (note, cp, ConsortiumTests.member(ConsortiumTests.countyID, .county, k))
     }
 
+    /// A city home, two nodes over it (two connections to one ledger.db, as two processes would
+    /// have), and a county checkpoint to cosign.
+    struct Race {
+        let city: NodeKeys, home: NodeHome, a: ConsortiumNode, b: ConsortiumNode
+        let note: String, cp: Checkpoint, member: ConsortiumPolicy.Member
+    }
+
+    static func race(_ tag: String) throws -> Race {
+        let ck = try ConsortiumTests.keys(cityOrigin)
+        let home = try city("\(tag)-city", keys: ck)
+        let (note, cp, m) = try countyCheckpoint("\(tag)-county")
+        return Race(city: ck, home: home, a: ConsortiumNode(home: home, keys: ck), b: ConsortiumNode(home: try NodeHome.open(home.path), keys: ck),
+                    note: note, cp: cp, member: m)
+    }
+
     @Test func secondCosignerAdoptsTheFirst() throws {
-        let ck = try ConsortiumTests.keys(Self.cityOrigin)
-        let home = try Self.city("race-city", keys: ck)
-        let (note, cp, m) = try Self.countyCheckpoint("race-county")
-        // Two nodes over the same home: two connections to one ledger.db.
-        let a = ConsortiumNode(home: home, keys: ck)
-        let b = ConsortiumNode(home: try NodeHome.open(home.path), keys: ck)
+        let r = try Self.race("race1")
+        let (home, a, b, note, cp, m) = (r.home, r.a, r.b, r.note, r.cp, r.member)
         let first = try a.cosign(note: note, checkpoint: cp, member: m)
         #expect(!first.isEmpty)
         let size = try home.ledger.size()
@@ -53,11 +64,8 @@ import Testing
     }
 
     @Test func verificationFailureIsNotTakenForTheRace() throws {
-        let ck = try ConsortiumTests.keys(Self.cityOrigin)
-        let home = try Self.city("race-city2", keys: ck)
-        let (note, cp, m) = try Self.countyCheckpoint("race-county2")
-        let a = ConsortiumNode(home: home, keys: ck)
-        let b = ConsortiumNode(home: try NodeHome.open(home.path), keys: ck)
+        let r = try Self.race("race2")
+        let (ck, home, a, b, note, cp, m) = (r.city, r.home, r.a, r.b, r.note, r.cp, r.member)
         // Give the city a tree with inner nodes, then cosign once (the row the old reading would find).
         try home.ledger.append((0..<3).map { LedgerTests.draft($0) }, sign: ck.sign)
         _ = try a.cosign(note: note, checkpoint: cp, member: m)

@@ -7,8 +7,3 @@ struct HashLevel {
     mutating func append(contentsOf other: HashLevel) { bytes.append(contentsOf: other.bytes) }
     subscript(i: Int) -> [UInt8] { Array(bytes[(i * 32)..<(i * 32 + 32)]) }
 }
-
-struct LevelSource: MerkleNodeSource {
-    let levels: [HashLevel]
-    func node(level: Int, index: Int64) throws -> [UInt8] { levels[level][Int(index)] }
-}

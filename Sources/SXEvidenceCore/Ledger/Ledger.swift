@@ -1,8 +1,8 @@
 import Foundation
 
 /// The node's append-only ledger: entries, the RFC 6962 tree over their leaf hashes, and every
-/// signed checkpoint, in one SQLite database (WAL, synchronous=FULL). Triggers refuse UPDATE and
-/// DELETE; appends run in BEGIN IMMEDIATE transactions, so concurrent writers queue in order.
+/// signed checkpoint, in one SQLite database (WAL, synchronous=FULL). Triggers refuse updates and
+/// deletions; appends run in BEGIN IMMEDIATE transactions, so concurrent writers queue in order.
 /// Storage is `store` (Store/); this type holds the rules: what may be appended and signed.
 public final class Ledger {
     let store: LedgerStore

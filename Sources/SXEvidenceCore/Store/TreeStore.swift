@@ -30,9 +30,3 @@ struct TreeStore {
         while try s.step() { try body(s.int(0), s.blob(1)) }
     }
 }
-
-/// The stored tree as a proof source (MerkleProofBuilder).
-struct StoredNodes: MerkleNodeSource {
-    let tree: TreeStore
-    func node(level: Int, index: Int64) throws -> [UInt8] { try tree.node(level: level, index: index) }
-}
