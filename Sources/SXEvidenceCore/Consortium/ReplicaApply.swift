@@ -1,5 +1,9 @@
 import Foundation
 
+/// Receiving another node's entries (a replica's batch, a restore): every check runs before the
+/// entries go in, through the same insertion path as local appends (EntryStore.insert, then
+/// CheckpointStore.insert), all in one write transaction. Forks and stale batches are thrown as
+/// `EvidenceError`s with the cause `ForkDetected` / `StaleOldSize`.
 extension Ledger {
     /// Apply another node's batch to this ledger (a replica of that node, or a node restoring itself),
     /// after checking everything in one transaction (sxevidence-consortium(5), RECEIVING):
