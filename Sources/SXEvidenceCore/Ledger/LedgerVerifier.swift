@@ -276,10 +276,19 @@ public struct LedgerVerifier {
         }
     }
 
-    /// Name the first field whose column differs from what the canonical body says.
+    /// Name the first field whose column differs from what the canonical body says (the body read
+    /// with the strict reader).
     static func firstDifference(_ e: LedgerEntry) -> (String, String, String) {
-        guard let obj = try? JSONSerialization.jsonObject(with: Data(e.body)) as? [String: Any] else {
+        guard let obj = try? MiniJSON.parse(e.body), case .object = obj else {
             return ("body", "canonical JSON", "unparseable")
+        }
+        func text(_ v: MiniJSON?) -> String {
+            switch v {
+            case .string(let s)?: return s
+            case .int(let i)?: return String(i)
+            case nil: return "(none)"
+            case let other?: return "\(other)"
+            }
         }
         let columns: [(String, String)] = [
             ("case", e.caseID), ("id", e.evidenceID), ("index", String(e.index)), ("kind", e.kind), ("method", e.method),
@@ -287,14 +296,14 @@ public struct LedgerVerifier {
             ("time", e.time), ("format", LedgerEntry.format),
         ]
         for (k, v) in columns {
-            let encoded = obj[k].map { "\($0)" } ?? "(none)"
+            let encoded = text(obj[k])
             if encoded != v { return (k, encoded, v) }
         }
-        let encodedArtifacts = (obj["artifacts"] as? [[String: Any]]) ?? []
+        let encodedArtifacts = obj["artifacts"]?.array ?? []
         for (i, a) in e.artifacts.enumerated() {
-            let enc = i < encodedArtifacts.count ? encodedArtifacts[i] : [:]
+            let enc = i < encodedArtifacts.count ? encodedArtifacts[i] : MiniJSON.object([])
             for (k, v) in [("name", a.name), ("sha256", a.sha256), ("size", String(a.size)), ("sm3", a.sm3)] {
-                let ev = enc[k].map { "\($0)" } ?? "(none)"
+                let ev = text(enc[k])
                 if ev != v { return ("artifacts[\(i)].\(k)", ev, v) }
             }
         }
