@@ -37,7 +37,7 @@ import Testing
         }
         let p = ConsortiumPolicy(version: 1, city: "330600", created: UTCTime.now(), members: [member(city), member(county)], cosigners: ["330600"])
         try city.home.importPolicy(try p.signed(with: city.keys).serialized)
-        let service = ConsortiumService(home: city.home, keys: city.keys)
+        let service = try ConsortiumService(homePath: city.home.path)
         let config = NodeServer.Configuration(host: "127.0.0.1", port: 0, tsa: nil, nodeID: "330600", consortium: service)
         return (NodeServer.buildRouter(config).buildResponder(), city, county)
     }

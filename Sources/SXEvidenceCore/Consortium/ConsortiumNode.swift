@@ -208,7 +208,6 @@ public final class ConsortiumNode {
     public func raiseFork(_ proof: ForkProof, member m: ConsortiumPolicy.Member) throws {
         let detail = "checkpoints of \(m.origin) are inconsistent (first vs second in the proof)"
         try home.ledger.recordAlert(node: m.nodeID, kind: "fork", detail: detail, proof: String(decoding: proof.json, as: UTF8.self))
-        FileHandle.standardError.write(Data("sxevidence: ALERT fork by node \(m.nodeID) (\(m.origin)); proof stored, see `consortium alerts`\n".utf8))
     }
 
     /// Cosign the replica's latest checkpoint (when this node is a cosigner) and append an anchor
@@ -283,84 +282,5 @@ public final class ConsortiumNode {
     static func stripCosignatures(_ note: String, witness: String) throws -> String {
         let n = try SignedNote.parse(note)
         return SignedNote(text: n.text, signatures: n.signatures.filter { $0.name != witness }).serialized
-    }
-
-    // MARK: tlog-witness add-checkpoint
-
-    public enum WitnessAnswer: Sendable {
-        case ok([String])
-        case status(Int, String, contentType: String)
-    }
-
-    /// c2sp.org/tlog-witness add-checkpoint, for members' origins, on a node the policy names as a
-    /// cosigner. Stricter than the protocol in one way: both of the member's signatures (Ed25519 and
-    /// SM2) must be present and valid, since the anchor made from it must verify in full.
-    public func addCheckpoint(body: [UInt8]) -> WitnessAnswer {
-        do {
-            let p = try policy()
-            guard let keys, p.cosigners.contains(home.config.nodeID) else {
-                return .status(404, "this node does not witness\n", contentType: "text/plain")
-            }
-            let text = String(decoding: body, as: UTF8.self)
-            guard let sep = text.range(of: "\n\n") else { return .status(400, "malformed request\n", contentType: "text/plain") }
-            let head = text[..<sep.lowerBound].split(separator: "\n", omittingEmptySubsequences: false)
-            guard let first = head.first, first.hasPrefix("old "), let old = Int64(first.dropFirst(4)), old >= 0,
-                  String(old) == first.dropFirst(4), head.count - 1 <= 63 else {
-                return .status(400, "malformed old size line\n", contentType: "text/plain")
-            }
-            var proof: [[UInt8]] = []
-            for l in head.dropFirst() {
-                guard let h = Base64.decode(String(l)), h.count == 32 else { return .status(400, "malformed proof line\n", contentType: "text/plain") }
-                proof.append(h)
-            }
-            let noteText = String(text[sep.upperBound...])
-            guard let note = try? SignedNote.parse(noteText), let cp = try? Checkpoint.parse(text: note.text) else {
-                return .status(400, "malformed checkpoint\n", contentType: "text/plain")
-            }
-            guard let m = p.member(origin: cp.origin), m.nodeID != home.config.nodeID else {
-                return .status(404, "unknown origin\n", contentType: "text/plain")
-            }
-            let verifiers = try m.noteVerifiers()
-            let results = note.check(with: verifiers)
-            guard results.count == verifiers.count, results.allSatisfy(\.ok) else {
-                return .status(403, "the checkpoint needs valid Ed25519 and SM2 signatures by \(m.origin)\n", contentType: "text/plain")
-            }
-            guard old <= cp.size else { return .status(400, "old size exceeds checkpoint size\n", contentType: "text/plain") }
-            let latest = try home.ledger.cosigned(origin: cp.origin)
-            let held = latest?.size ?? 0
-            guard old == held else { return .status(409, "\(held)\n", contentType: "text/x.tlog.size") }
-            if cp.size == 0 && cp.root != MerkleHasher.emptyRoot { return .status(422, "bad empty root\n", contentType: "text/plain") }
-            if let latest, old == cp.size {
-                guard latest.root == cp.root else {
-                    let proofDoc = ForkProof(node: m.nodeID, origin: m.origin, first: try Self.stripCosignatures(latest.note, witness: keys.name),
-                                             second: noteText, path: [], detectedBy: home.config.nodeID)
-                    try raiseFork(proofDoc, member: m)
-                    return .status(422, "same size, different root\n", contentType: "text/plain")
-                }
-                return .ok(try Self.cosignatureLines(latest.note, witness: keys.name))
-            }
-            if old == 0 {
-                guard proof.isEmpty else { return .status(422, "proof must be empty for old size 0\n", contentType: "text/plain") }
-            } else if !MerkleVerifier.verifyConsistency(size1: old, size2: cp.size, root1: latest!.root, root2: cp.root, proof: proof) {
-                return .status(422, "consistency proof does not verify\n", contentType: "text/plain")
-            }
-            // The city's cosignature says it has verified the entries (every cosignature is anchored):
-            // it cosigns only a checkpoint its replica backs, never one whose entries it has not seen.
-            guard hasReplica(m.nodeID), let replicaCP = try replica(for: m).checkpoint(), replicaCP.size >= cp.size else {
-                return .status(422, "the entries of this checkpoint have not been pushed to this node; push them first (POST /v1/push)\n",
-                              contentType: "text/plain")
-            }
-            let replica = try replica(for: m)
-            guard try replica.root(size: cp.size) == cp.root else {
-                let path = replicaCP.size > cp.size ? try replica.consistencyPath(from: cp.size, to: replicaCP.size) : []
-                let proofDoc = ForkProof(node: m.nodeID, origin: m.origin, first: noteText, second: replicaCP.note, path: path,
-                                         detectedBy: home.config.nodeID)
-                try raiseFork(proofDoc, member: m)
-                return .status(422, "the checkpoint disagrees with the verified replica (fork)\n", contentType: "text/plain")
-            }
-            return .ok(try cosign(note: noteText, checkpoint: cp, member: m))
-        } catch {
-            return .status(500, "\(error)\n", contentType: "text/plain")
-        }
     }
 }
