@@ -84,7 +84,7 @@ import Testing
     @Test func signedPushIsCosignedAndAnchored() async throws {
         let (r, city, county) = try Self.setUp()
         let a = Artifact(name: "f", size: 1, sha256: Hex.encode(Hashing.sha256([1])), sm3: String(repeating: "0", count: 64))
-        try county.home.ledger.append([EntryDraft(kind: "file", caseID: "C", officer: "A", method: "t", note: nil, artifacts: [a])], sign: county.keys.sign)
+        try county.home.ledger.append([EntryDraft(kind: .file, caseID: "C", officer: "A", method: "t", note: nil, artifacts: [a])], sign: county.keys.sign)
         let batch = try #require(try county.home.ledger.batch(old: 0, max: 100)).serialized
         let digest = Hex.encode(Hashing.sha256(batch))
         let headers = try RequestAuth.sign(method: "POST", target: "/v1/push", bodySHA256: digest, node: "330603", to: "330600", authority: "node",

@@ -22,16 +22,16 @@ public final class ConsortiumNode {
     /// Drop read snapshots held by finished statements, so a long-running server sees what other
     /// processes (a `sync --pull`, an `add`) committed since. Call at the start of every request.
     public func refresh() {
-        home.ledger.db.resetAll()
-        for r in replicas.values { r.db.resetAll() }
+        home.ledger.refresh()
+        for r in replicas.values { r.refresh() }
     }
 
     /// Before serving a request: the databases this process opened must still be the files at their
     /// paths. A ledger replaced (or swapped for a link) while the server runs is refused, not served.
     public func checkFiles() throws {
-        for db in [home.ledger.db] + replicas.values.map(\.db) where !db.stillAtPath {
-            throw EvidenceError(.ioError, zh: "账本数据库 \(db.path) 在服务运行期间被替换；已拒绝服务，请检查后重启 serve",
-                                en: "the ledger database \(db.path) was replaced while the server ran; refusing to serve it: check it and restart serve")
+        for l in [home.ledger] + replicas.values where !l.databaseStillAtPath {
+            throw EvidenceError(.ioError, zh: "账本数据库 \(l.databasePath) 在服务运行期间被替换；已拒绝服务，请检查后重启 serve",
+                                en: "the ledger database \(l.databasePath) was replaced while the server ran; refusing to serve it: check it and restart serve")
         }
     }
 
@@ -197,9 +197,9 @@ public final class ConsortiumNode {
                 key.name = ""
                 if checked.insert(key).inserted { try checkArtifact(a, absent: &absent) }
             }
-        } catch let f as ForkDetected {
-            try raiseFork(f.proof, member: m)
-            throw f
+        } catch let e as EvidenceError {
+            if let f = e.cause(as: ForkDetected.self) { try raiseFork(f.proof, member: m) }
+            throw e
         }
         let lines = try cosignAndAnchor(member: m, replica: replica)
         return Received(node: m.nodeID, added: outcome.added, size: outcome.checkpoint.size, absentObjects: absent, cosignature: lines)
@@ -224,7 +224,7 @@ public final class ConsortiumNode {
                 let proof = ForkProof(node: m.nodeID, origin: m.origin, first: try Self.stripCosignatures(done.note, witness: keys.name),
                                       second: cp.note, path: [], detectedBy: home.config.nodeID)
                 try raiseFork(proof, member: m)
-                throw ForkDetected(proof: proof)
+                throw ForkDetected(proof: proof).asError
             }
             return try Self.cosignatureLines(done.note, witness: keys.name)
         }
@@ -239,13 +239,20 @@ public final class ConsortiumNode {
                 let proof = ForkProof(node: m.nodeID, origin: m.origin, first: try Self.stripCosignatures(w.note, witness: keys.name),
                                       second: cp.note, path: path, detectedBy: home.config.nodeID)
                 try raiseFork(proof, member: m)
-                throw ForkDetected(proof: proof)
+                throw ForkDetected(proof: proof).asError
             }
         }
+        return try cosignOrAdopt(note: cp.note, checkpoint: try Checkpoint.parse(text: try SignedNote.parse(cp.note).text), member: m)
+    }
+
+    /// `cosign`, except that when another process (or connection) cosigned the same checkpoint
+    /// first (the `cosigned` row's UNIQUE(origin, size) refused ours, and the anchor with it), its
+    /// cosignature lines are returned. Any other failure, a verification failure above all, is thrown.
+    func cosignOrAdopt(note: String, checkpoint cp: Checkpoint, member m: ConsortiumPolicy.Member) throws -> [String] {
+        guard let keys else { return [] }
         do {
-            return try cosign(note: cp.note, checkpoint: try Checkpoint.parse(text: try SignedNote.parse(cp.note).text), member: m)
-        } catch let e as EvidenceError where e.code == .verification {
-            // Another process cosigned the same checkpoint in the meantime (the insert is unique): use its lines.
+            return try cosign(note: note, checkpoint: cp, member: m)
+        } catch let e as EvidenceError where e.cause(as: AlreadyCosigned.self) != nil {
             refresh()
             guard let done = try home.ledger.cosigned(origin: m.origin, size: cp.size) else { throw e }
             return try Self.cosignatureLines(done.note, witness: keys.name)
@@ -259,7 +266,7 @@ public final class ConsortiumNode {
         let now = UInt64(Date().timeIntervalSince1970)
         let sigs = try Cosignature.sign(checkpointText: parsed.text, witness: keys, time: now)
         let cosignedNote = note + sigs.map(\.line).joined()
-        let draft = EntryDraft(kind: "anchor", caseID: "", officer: home.config.nodeID, method: "consortium-anchor",
+        let draft = EntryDraft(kind: .anchor, caseID: "", officer: home.config.nodeID, method: "consortium-anchor",
                                note: cosignedNote, artifacts: [])
         try home.ledger.append([draft], sign: keys.sign) { entries, _ in
             try self.home.ledger.insertCosigned(origin: m.origin, size: cp.size, root: cp.root, note: cosignedNote,
