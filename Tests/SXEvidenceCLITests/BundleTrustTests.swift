@@ -4,7 +4,7 @@ import Testing
 /// Trust roots of a court bundle (sxevidence-bundle(5), VERDICT): without a policy held separately a
 /// bundle is never VALID, and time stamps from a TSA whose root only the bundle supplies are never
 /// confirmed, even when they verify against that root.
-@Suite(.serialized) struct BundleTrustTests {
+@Suite(.serialized, .needs(.python3, .openssl, .unzip, .venvPython)) struct BundleTrustTests {
     @Test func noPolicyAndRogueTSAAreNotValid() throws {
         let w = try BundleTests.World()
         let s = w.net.s

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@Suite struct InitAndAddTests {
+@Suite(.needs(.openssl)) struct InitAndAddTests {
     @Test func initKeyAndReinit() throws {
         let s = Scratch("init")
         try s.initNode()
@@ -67,7 +67,7 @@ import Testing
         for i in 0..<30 { list += s.write("b\(i).txt", "item \(i)\n") + "\n" }
         let batch = try s.sx(["add", "--from", "-", "--case", "SX-2026-002", "--officer", "A02", "--json"], stdin: list)
         #expect(batch.status == 0, "\(batch.err)")
-        let objs = batch.lines.map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        let objs = try batch.lines.map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any], "\($0)") }
         #expect(objs.count == 30)
         #expect(objs.map { $0["id"] as! String } == (3...32).map { String(format: "330603-%06d", $0) })
         #expect(objs[5]["name"] as? String == "b5.txt")

@@ -5,7 +5,7 @@ import Testing
 /// a request signed for one node or authority is refused by another, and a nonce accepted before a
 /// restart is still refused after it (nonces.db). Driven by the independent client
 /// Tests/tools/signed_request.py against real `sxevidence serve` processes.
-@Suite(.serialized) struct RequestBindingTests {
+@Suite(.serialized, .needs(.python3, .openssl)) struct RequestBindingTests {
     static let tool = repoRoot.appendingPathComponent("Tests/tools/signed_request.py").path
 
     static func signed(_ net: ConsortiumNodesTests.Net, from node: String, to: String, url: String, _ path: String,

@@ -25,9 +25,9 @@ final class CityTSA {
     init() throws {
         scratch = Scratch("city")
         let r = try scratch.sx(["init", "--node-id", "330600", "--name", "绍兴市市场监管局", "--role", "city"])
-        precondition(r.status == 0)
+        try #require(r.status == 0, "init of the city: \(r.err)")
         let t = try scratch.sx(["tsa", "init"])
-        precondition(t.status == 0)
+        try #require(t.status == 0, "tsa init: \(t.err)")
         try start()
     }
 
@@ -40,7 +40,9 @@ final class CityTSA {
             if (try? scratch.run(["curl", "-sf", "http://127.0.0.1:\(port)/health"]))?.status == 0 { return }
             usleep(50_000)
         }
-        preconditionFailure("node server did not start")
+        process.terminate()
+        process.waitUntilExit()
+        throw EvidenceTestError("the city's node server (sxevidence serve on port \(port)) did not answer /health")
     }
 
     deinit {
@@ -48,10 +50,10 @@ final class CityTSA {
     }
 }
 
-@Suite(.serialized) struct TimestampCLITests {
+@Suite(.serialized, .needs(.curl, .sqlite3, .openssl, .python3)) struct TimestampCLITests {
     /// Tokens from our own TSA (served by `sxevidence serve`) on every checkpoint; checked by
     /// `openssl ts -verify` and by rfc3161-client, and by `verify`.
-    @Test func ownTSAOverHTTP() throws {
+    @Test(.needs(.venvPython, .rfc3161Client)) func ownTSAOverHTTP() throws {
         let city = try CityTSA()
         let s = Scratch("ts")
         try s.initNode("330681")
@@ -149,7 +151,7 @@ final class CityTSA {
         server.standardInput = inp
         try server.run()
         defer { try? inp.fileHandleForWriting.close(); server.terminate(); server.waitUntilExit() }
-        let ready = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
+        let ready = readFirstLine(out)
         let port = ready.split(separator: "=").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
         let base = "http://127.0.0.1:\(port)"
         _ = try s.sx(["add", s.write("x.txt", "x"), "--case", "C", "--officer", "A"])
