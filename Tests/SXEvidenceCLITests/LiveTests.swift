@@ -1,28 +1,39 @@
 import Foundation
 import Testing
 
-/// The simulated live stream (fixtures/live_server.py), run with the project venv's Python.
+/// The simulated live stream (fixtures/live_server.py), run with the project venv's Python, with
+/// its own $TMPDIR, removed when it stops (with --video it leaves its ffmpeg clips in a mkdtemp()
+/// folder).
 final class LiveServer {
     let process = Process()
     let stdin = Pipe()
     let port: Int
+    let tmp = NSTemporaryDirectory() + "sxe-live-\(UUID().uuidString.prefix(8))"
 
     init(_ args: [String]) throws {
+        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
         process.executableURL = URL(fileURLWithPath: venvBin + "/python")
         process.arguments = [repoRoot.appendingPathComponent("fixtures/live_server.py").path] + args
+        var env = ProcessInfo.processInfo.environment
+        env["TMPDIR"] = tmp
+        process.environment = env
         let out = Pipe()
         process.standardOutput = out
         process.standardInput = stdin
         try process.run()
         let line = readFirstLine(out)
         port = Int(line.split(separator: "=").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
-        guard port > 0 else { throw EvidenceTestError("live server (fixtures/live_server.py \(args)) did not start: \(line)") }
+        guard port > 0 else {
+            removeTree(tmp)
+            throw EvidenceTestError("live server (fixtures/live_server.py \(args)) did not start: \(line)")
+        }
     }
 
     deinit {
         try? stdin.fileHandleForWriting.close()
         if process.isRunning { process.terminate() }
         process.waitUntilExit()
+        removeTree(tmp)
     }
 
     func url(_ p: String) -> String { "http://127.0.0.1:\(port)\(p)" }

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 
+/// Tests/tools/make_pki.sh: a root and a server or TSA certificate, made with the openssl command.
+let makePKI = repoRoot.appendingPathComponent("Tests/tools/make_pki.sh").path
+
 /// The fixture shop (fixtures/shop_server.py) on 127.0.0.1, HTTP and HTTPS with a CA the test makes.
 final class ShopServer {
     let process = Process()
@@ -16,15 +19,7 @@ final class ShopServer {
     init() throws {
         dir = NSTemporaryDirectory() + "sxe-shop-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let gen = """
-        set -e; cd '\(dir)'
-        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem -days 2 -subj '/CN=Fixture Shop Test CA' 2>/dev/null
-        openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout srv.key -out srv.csr -subj '/CN=127.0.0.1' 2>/dev/null
-        printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' > ext
-        openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem -days 2 -extfile ext 2>/dev/null
-        cat srv.pem ca.pem > chain.pem
-        """
-        let g = try runProcess(["sh", "-c", gen])
+        let g = try runProcess(["sh", makePKI, dir, "server", "/CN=Fixture Shop Test CA", "/CN=127.0.0.1"])
         guard g.status == 0 else {
             removeTree(dir)
             throw EvidenceTestError("fixture shop: certificate generation with openssl failed: \(String(decoding: g.err, as: UTF8.self))")

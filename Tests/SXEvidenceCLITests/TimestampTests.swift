@@ -133,16 +133,7 @@ final class CityTSA {
         let s = Scratch("ossl")
         try s.initNode("330624")
         let dir = s.dir + "/tsa"
-        let gen = """
-        set -e; mkdir -p '\(dir)'; cd '\(dir)'
-        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem -days 2 -subj '/CN=OpenSSL TSA CA' 2>/dev/null
-        openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout tsa.key -out tsa.csr -subj '/CN=OpenSSL TSA' 2>/dev/null
-        printf 'extendedKeyUsage=critical,timeStamping\\nbasicConstraints=CA:FALSE\\n' > ext
-        openssl x509 -req -in tsa.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out tsa.pem -days 2 -extfile ext 2>/dev/null
-        printf '[tsa]\\ndefault_tsa=t\\n[t]\\nserial=%s/serial\\ndefault_policy=1.2.3.4.1\\ndigests=sha256\\nsigner_digest=sha256\\naccuracy=secs:1\\ness_cert_id_alg=sha256\\n' "$PWD" > tsa.cnf
-        echo 01 > serial
-        """
-        #expect(try s.run(["sh", "-c", gen]).status == 0)
+        try expectOK(s.run(["sh", makePKI, dir, "tsa", "/CN=OpenSSL TSA CA", "/CN=OpenSSL TSA"]), "make_pki.sh")
         let server = Process()
         server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         server.arguments = ["python3", repoRoot.appendingPathComponent("fixtures/openssl_tsa.py").path, dir]
