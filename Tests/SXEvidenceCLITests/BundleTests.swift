@@ -51,8 +51,11 @@ import Testing
             return out
         }
 
+        /// The bundle's members as Python's zipfile lists them (never an empty list by failure).
         func members() throws -> [String] {
-            try net.s.run(["python3", "-c", "import zipfile,sys; print('\\n'.join(zipfile.ZipFile(sys.argv[1]).namelist()))", bundle]).lines
+            let r = try net.s.run(["python3", "-c", "import zipfile,sys; print('\\n'.join(zipfile.ZipFile(sys.argv[1]).namelist()))", bundle])
+            try #require(r.status == 0 && r.lines.contains("bundle.json"), "zipfile could not list \(bundle): \(r.err)")
+            return r.lines
         }
     }
 
@@ -101,7 +104,9 @@ import Testing
             #expect(pdf == "%PDF-")
         }
         // Every check names the values it compared.
-        for c in good.json["checks"] as? [[String: Any]] ?? [] { #expect(!(c["detail"] as? String ?? "").isEmpty) }
+        let checks = good.json["checks"] as? [[String: Any]] ?? []
+        #expect(checks.count >= 10, "\(checks.count) checks")
+        for c in checks { #expect(!(c["detail"] as? String ?? "").isEmpty, "\(c)") }
     }
 
     @Test func tamperMatrix() throws {

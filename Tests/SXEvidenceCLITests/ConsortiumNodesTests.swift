@@ -262,7 +262,7 @@ struct EvidenceTestError: Error, CustomStringConvertible {
         // only for an entry it holds); the cut upload stores nothing, and the next sync completes it.
         #expect((try net.cityView().nodes["330604"]?["size"] as? NSNumber)?.int64Value == (before?.int64Value ?? -1) + 1, "the entry was pushed before the cut upload: \(String(describing: before)) \(cut.err)")
         #expect(!FileManager.default.fileExists(atPath: bigAtCity), "a cut upload left the object at the city")
-        let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: net.home("330600") + "/objects/tmp")) ?? []
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: net.home("330600") + "/objects/tmp")
         #expect(leftovers.isEmpty, "temporary files left by the cut upload: \(leftovers)")
         try expectOK(net.sx("330604", ["sync"]))
         #expect(FileManager.default.fileExists(atPath: bigAtCity), "the next sync delivered the object the cut upload lost")

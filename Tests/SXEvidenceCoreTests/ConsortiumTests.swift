@@ -31,7 +31,8 @@ import Testing
         return (k, home, try replica(tag), try k.verifiers())
     }
 
-    /// The code of an error as the CLI would report it, and the typed causes the consortium uses.
+    /// The consortium's typed refusals found in an error: thrown as they are today, or as the cause of
+    /// an EvidenceError once they become causes (so these tests hold on either side of that change).
     static func stale(_ e: any Error) -> StaleOldSize? { e as? StaleOldSize ?? (e as? EvidenceError)?.cause(as: StaleOldSize.self) }
     static func fork(_ e: any Error) -> ForkDetected? { e as? ForkDetected ?? (e as? EvidenceError)?.cause(as: ForkDetected.self) }
 
