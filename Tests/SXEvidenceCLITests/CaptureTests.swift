@@ -89,7 +89,7 @@ import Testing
         try s.initNode()
         let ok = try capture(s, [shop.tls("/shop/pearl.html"), "--ca-file", shop.caFile, "--json"])
         #expect(ok.status == 0, "\(ok.err)")
-        let id = (ok.json as! [String: Any])["id"] as! String
+        let id = try #require((ok.json as? [String: Any])?["id"] as? String, "\(ok.out)")
         let warc = try s.artifact(id, "capture.warc.gz")
         let recs = try s.warcRecords(warc)
         let pem = recs.first { $0["ctype"] == "application/x-pem-file" }

@@ -68,7 +68,7 @@ final class CityTSA {
         #expect(rows.allSatisfy { $0[0] == "checkpoint:1" && $0[2] == "granted" })
         #expect(Set(rows.map { $0[1] }) == ["sha256", "sm3"])
         // The token covers the signed checkpoint note exactly.
-        let note = (try s.sx(["checkpoint", "--json"]).json as! [String: Any])["note"] as! String
+        let note = try #require((try s.sx(["checkpoint", "--json"]).json as? [String: Any])?["note"] as? String)
         let noteFile = s.write("note.txt", note)
         let sha = rows.first { $0[1] == "sha256" }![3]
         let token = s.home + "/objects/sha256/\(sha.prefix(2))/\(sha)"
@@ -81,15 +81,15 @@ final class CityTSA {
         // One-off stamps and `timestamp verify`.
         let one = try s.sx(["timestamp", f, "--json"])
         #expect(one.status == 0)
-        let first = (one.json as! [[String: Any]]).first { $0["algorithm"] as? String == "sha256" }!
-        let tok = first["token_sha256"] as! String
+        let first = try #require((one.json as? [[String: Any]])?.first { $0["algorithm"] as? String == "sha256" }, "\(one.out)")
+        let tok = try #require(first["token_sha256"] as? String)
         let tv = try s.sx(["timestamp", "verify", s.home + "/objects/sha256/\(tok.prefix(2))/\(tok)", "--data", f, "--ca", city.ca, "--json"])
         #expect(tv.status == 0 && (tv.json as? [String: Any])?["ok"] as? Bool == true)
         let wrong = try s.sx(["timestamp", "verify", s.home + "/objects/sha256/\(tok.prefix(2))/\(tok)", "--data", noteFile, "--ca", city.ca])
         #expect(wrong.status == 1)
         #expect(wrong.err.contains("imprint"), "\(wrong.err)")
-        let v = try s.sx(["verify", "--json"]).json as! [String: Any]
-        let ts = (v["checks"] as! [[String: Any]]).first { $0["name"] as? String == "timestamps" }!
+        let v = try #require(try s.sx(["verify", "--json"]).json as? [String: Any])
+        let ts = try #require((v["checks"] as? [[String: Any]])?.first { $0["name"] as? String == "timestamps" }, "\(v)")
         #expect(ts["ok"] as? Bool == true && ts["count"] as? Int == 4)
         // A stored token that is altered is caught by verify.
         _ = try s.run(["chmod", "u+w", token])
