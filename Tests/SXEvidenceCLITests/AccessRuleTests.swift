@@ -5,7 +5,7 @@ import SXEvidenceCore
 /// The cross-county read found by the outside attack (sxevidence-consortium(5), ACCESS): county B
 /// signs an entry naming county A's object (digest, size and SM3, without the bytes), pushes it, and
 /// asks the city for the bytes. Every request is made with the independent signing client.
-@Suite(.serialized) struct AccessRuleTests {
+@Suite(.serialized, .needs(.python3, .openssl, .curl)) struct AccessRuleTests {
     @Test func aReferenceGrantsNoAccessToAnotherMembersObject() throws {
         let net = try ConsortiumNodesTests.Net(counties: ["330603", "330681"])
         try net.addFiles("330603", count: 1, tag: "keqiao-secret")

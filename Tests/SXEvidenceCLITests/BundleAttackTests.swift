@@ -6,7 +6,7 @@ import Testing
 /// Bundles are exported by the real binary; the attacks are written by Tests/tools/zip_attack.py.
 ///
 /// Both verifiers, ours and scripts/verify-bundle.py, are held to the same verdicts and exit statuses.
-@Suite(.serialized) struct BundleAttackTests {
+@Suite(.serialized, .needs(.python3, .openssl)) struct BundleAttackTests {
     final class World: @unchecked Sendable {
         let net: ConsortiumNodesTests.Net
         var bundle = ""

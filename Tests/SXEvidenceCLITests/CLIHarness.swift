@@ -1,6 +1,5 @@
 import Foundation
-
-let repoRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+import Testing
 
 /// The built `sxevidence`: $SXEVIDENCE_BIN, else beside the test bundle, else .build/debug.
 let binary: String = {
@@ -29,7 +28,7 @@ final class Scratch {
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     }
 
-    deinit { try? FileManager.default.removeItem(atPath: dir) }
+    deinit { removeTree(dir) }
 
     @discardableResult
     func sx(_ args: [String], env: [String: String] = [:], stdin: String? = nil, withHome: Bool = true) throws -> Result {
@@ -38,35 +37,33 @@ final class Scratch {
 
     @discardableResult
     func run(_ argv: [String], env: [String: String] = [:], stdin: String? = nil) throws -> Result {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = argv
         var e = ProcessInfo.processInfo.environment
         e["LANG"] = "C.UTF-8"
         e.removeValue(forKey: "LC_ALL")
         e.removeValue(forKey: "SXEVIDENCE_HOME")
         for (k, v) in env { e[k] = v }
-        p.environment = e
-        let o = Pipe(), er = Pipe(), i = Pipe()
-        p.standardOutput = o
-        p.standardError = er
-        p.standardInput = i
-        try p.run()
-        if let stdin { i.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try i.fileHandleForWriting.close()
-        // Read both pipes concurrently so a large output cannot block the child.
-        nonisolated(unsafe) var errData = Data()
-        let t = Thread { errData = er.fileHandleForReading.readDataToEndOfFile() }
-        t.start()
-        let outData = o.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        while !t.isFinished { usleep(1000) }
-        return Result(status: p.terminationStatus, out: String(decoding: outData, as: UTF8.self), err: String(decoding: errData, as: UTF8.self))
+        let r = try runProcess(argv, env: e, stdin: stdin.map { Data($0.utf8) })
+        return Result(status: r.status, out: String(decoding: r.out, as: UTF8.self), err: String(decoding: r.err, as: UTF8.self))
     }
 
     func initNode(_ id: String = "330603", role: String = "county") throws {
         let r = try sx(["init", "--node-id", id, "--name", "柯桥区市场监管局", "--role", role])
-        precondition(r.status == 0, "init failed: \(r.err)")
+        try #require(r.status == 0, "init failed: \(r.err)")
+    }
+
+    /// Run the bash `body` in a private mount namespace, with a tmpfs of `size` mounted at `dir`/mnt and a
+    /// node home initialised on it; the body sees the home as $H and the binary as $SX (needs Tool.tmpfs).
+    func inTmpfs(size: String, nodeID: String = "330603", _ body: String) throws -> Result {
+        try FileManager.default.createDirectory(atPath: dir + "/mnt", withIntermediateDirectories: true)
+        let script = """
+        set -u
+        mount -t tmpfs -o size=\(size) tmpfs '\(dir)/mnt' || exit 99
+        H='\(dir)/mnt/home'
+        SX='\(binary)'
+        "$SX" init --home "$H" --node-id \(nodeID) --name n --role county >/dev/null || exit 98
+
+        """
+        return try run(["unshare", "-m", "bash", "-c", script + body])
     }
 
     func write(_ name: String, _ bytes: [UInt8]) -> String {
@@ -79,11 +76,25 @@ final class Scratch {
 
     func sqlite(_ sql: String) throws -> Result { try run(["sqlite3", home + "/ledger.db", sql]) }
 
-    /// IDs in the ledger, read back through `log --json`.
-    func ledgerIDs() throws -> [String] {
+    /// IDs in the ledger, read back through `log --json` (which must succeed: an empty list is a claim).
+    func ledgerIDs(sourceLocation: SourceLocation = #_sourceLocation) throws -> [String] {
         let r = try sx(["log", "--json"])
-        return ((r.json as? [[String: Any]]) ?? []).compactMap { $0["id"] as? String }
+        try #require(r.status == 0, "log --json: \(r.err)", sourceLocation: sourceLocation)
+        let entries = try #require(r.json as? [[String: Any]], "log --json is not a JSON array: \(r.out)", sourceLocation: sourceLocation)
+        return try entries.map { try #require($0["id"] as? String, "entry without an id: \($0)", sourceLocation: sourceLocation) }
     }
+}
+
+/// The first line a server prints on `pipe` (its READY or listening line), or what it printed before
+/// it closed the pipe.
+func readFirstLine(_ pipe: Pipe) -> String {
+    var line = Data()
+    while !line.contains(0x0A) {
+        let d = pipe.fileHandleForReading.availableData
+        if d.isEmpty { break }
+        line.append(d)
+    }
+    return String(decoding: line, as: UTF8.self)
 }
 
 func pseudoRandom(_ n: Int, seed: UInt64) -> [UInt8] {

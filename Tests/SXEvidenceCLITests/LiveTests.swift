@@ -1,52 +1,100 @@
 import Foundation
 import Testing
 
-/// The simulated live stream (fixtures/live_server.py), run with the project venv's Python.
+/// The simulated live stream (fixtures/live_server.py), run with the project venv's Python, with
+/// its own $TMPDIR, removed when it stops (with --video it leaves its ffmpeg clips in a mkdtemp()
+/// folder).
 final class LiveServer {
     let process = Process()
     let stdin = Pipe()
     let port: Int
+    let tmp = NSTemporaryDirectory() + "sxe-live-\(UUID().uuidString.prefix(8))"
 
     init(_ args: [String]) throws {
+        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
         process.executableURL = URL(fileURLWithPath: venvBin + "/python")
         process.arguments = [repoRoot.appendingPathComponent("fixtures/live_server.py").path] + args
+        var env = ProcessInfo.processInfo.environment
+        env["TMPDIR"] = tmp
+        process.environment = env
         let out = Pipe()
         process.standardOutput = out
         process.standardInput = stdin
         try process.run()
-        let line = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
+        let line = readFirstLine(out)
         port = Int(line.split(separator: "=").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
-        precondition(port > 0, "live server did not start: \(line)")
+        guard port > 0 else {
+            removeTree(tmp)
+            throw EvidenceTestError("live server (fixtures/live_server.py \(args)) did not start: \(line)")
+        }
     }
 
     deinit {
         try? stdin.fileHandleForWriting.close()
-        process.terminate()
+        if process.isRunning { process.terminate() }
         process.waitUntilExit()
+        removeTree(tmp)
     }
 
     func url(_ p: String) -> String { "http://127.0.0.1:\(port)\(p)" }
 
     /// Every (variant, sequence) the server listed in a playlist it served.
     func published(_ variant: String) throws -> Set<Int> {
-        let d = Data(try Scratch("pub").run(["curl", "-sf", url("/published")]).out.utf8)
-        let pairs = try JSONSerialization.jsonObject(with: d) as! [[Any]]
-        return Set(pairs.filter { $0[0] as? String == variant }.map { $0[1] as! Int })
+        let r = try Scratch("pub").run(["curl", "-sf", url("/published")])
+        try #require(r.status == 0, "GET /published: \(r.err)")
+        let pairs = try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [[Any]], "\(r.out)")
+        return Set(try pairs.filter { $0.first as? String == variant }.map { try #require($0.last as? Int, "\($0)") })
     }
 }
 
-@Suite struct LiveTests {
+/// The snapshot lines `live --json` printed.
+func snapshots(_ r: Result) -> [[String: Any]] {
+    r.lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+}
+
+/// The last snapshot `live --json` printed (the final one), which must be there.
+func lastSnapshot(_ r: Result, sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: Any] {
+    try #require(snapshots(r).last, "live printed no snapshot: exit \(r.status) \(r.err)", sourceLocation: sourceLocation)
+}
+
+/// The evidence ID of the last snapshot.
+func lastID(_ r: Result, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+    let last = try lastSnapshot(r, sourceLocation: sourceLocation)
+    return try #require(last["id"] as? String, "snapshot without an id: \(last)", sourceLocation: sourceLocation)
+}
+
+/// The live manifest of an entry.
+func liveManifest(_ s: Scratch, _ id: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: Any] {
+    let d = try Data(contentsOf: URL(fileURLWithPath: try s.artifact(id, "live-manifest.json", sourceLocation: sourceLocation)))
+    return try #require(try JSONSerialization.jsonObject(with: d) as? [String: Any], sourceLocation: sourceLocation)
+}
+
+/// `live URL --json` on `s` for up to `duration`, sent SIGTERM after `after` seconds: how long it took
+/// to stop after the signal, and its last snapshot.
+func liveUntilSIGTERM(_ s: Scratch, _ url: String, duration: String, after: UInt32) throws -> (stopSeconds: TimeInterval, last: [String: Any]) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: binary)
+    p.arguments = ["live", url, "--case", "C", "--officer", "A", "--duration", duration, "--json", "--home", s.home]
+    let out = Pipe()
+    p.standardOutput = out
+    try p.run()
+    sleep(after)
+    let t0 = Date()
+    kill(p.processIdentifier, SIGTERM)
+    p.waitUntilExit()
+    let stopped = Date().timeIntervalSince(t0)
+    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    return (stopped, try lastSnapshot(Result(status: p.terminationStatus, out: text, err: "")))
+}
+
+@Suite(.needs(.venvPython, .cryptography, .curl, .python3, .warcio, .fastwarc))
+struct LiveTests {
     func live(_ s: Scratch, _ args: [String]) throws -> Result {
         try s.sx(["live", "--case", "ZJ-2026-LIVE", "--officer", "A01", "--json"] + args)
     }
 
-    func snapshots(_ r: Result) -> [[String: Any]] {
-        r.lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-    }
-
-    func manifest(_ s: Scratch, _ id: String) throws -> [String: Any] {
-        let d = try Data(contentsOf: URL(fileURLWithPath: try s.artifact(id, "live-manifest.json")))
-        return try JSONSerialization.jsonObject(with: d) as! [String: Any]
+    func manifest(_ s: Scratch, _ id: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: Any] {
+        try liveManifest(s, id, sourceLocation: sourceLocation)
     }
 
     /// Sliding window with a sequence jump and discontinuities: every published segment captured
@@ -59,9 +107,9 @@ final class LiveServer {
         #expect(r.status == 0, "\(r.err)")
         let snaps = snapshots(r)
         #expect(snaps.count >= 2)
-        let last = snaps.last!
+        let last = try lastSnapshot(r)
         #expect(last["final"] as? Bool == true && last["outcome"] as? String == "ok")
-        let m = try manifest(s, last["id"] as! String)
+        let m = try manifest(s, try #require(last["id"] as? String))
         let segs = m["segments"] as! [[String: Any]]
         let captured = segs.map { $0["sequence"] as! Int }
         #expect(Set(captured).count == captured.count, "no segment twice")
@@ -83,7 +131,7 @@ final class LiveServer {
             h = hashlib.sha256(h + line.encode()).digest()
         print(h.hex())
         """
-        let py = try s.run(["python3", "-c", script, try s.artifact(last["id"] as! String, "live-manifest.json")])
+        let py = try s.run(["python3", "-c", script, try s.artifact(try #require(last["id"] as? String), "live-manifest.json")])
         #expect(py.out.trimmingCharacters(in: .whitespacesAndNewlines) == m["chain_head"] as? String)
         // Every part passes warcio and fastwarc; segment bytes in the WARC match the manifest digests.
         for p in m["parts"] as! [[String: Any]] {
@@ -103,7 +151,7 @@ final class LiveServer {
         try s.initNode("330681")
         let r = try live(s, [server.url("/low/index.m3u8"), "--duration", "30s"])
         #expect(r.status == 0, "\(r.err)")
-        let m = try manifest(s, snapshots(r).last!["id"] as! String)
+        let m = try manifest(s, try lastID(r))
         let segs = m["segments"] as! [[String: Any]]
         #expect(segs.allSatisfy { ($0["status"] as? Int) == 206 && $0["range"] != nil && $0["key_uri"] != nil })
         let aux = (m["auxiliary"] as! [[String: Any]]).compactMap { $0["uri"] as? String }
@@ -124,7 +172,7 @@ final class LiveServer {
         try s.initNode("330681")
         let r = try live(s, [server.url("/live.flv"), "--duration", "2s"])
         #expect(r.status == 0, "\(r.err)")
-        let id = snapshots(r).last!["id"] as! String
+        let id = try lastID(r)
         let m = try manifest(s, id)
         let h = m["flv_header"] as? [String: Any]
         #expect(h?["signature"] as? String == "FLV" && h?["has_video"] as? Int == 1)
@@ -151,20 +199,20 @@ final class LiveServer {
         let stall = try LiveServer(["--target", "1", "--window", "3", "--stall-after", "2"])
         let r = try live(s, [stall.url("/low/index.m3u8"), "--duration", "60s"])
         #expect(r.status == 75)
-        let last = snapshots(r).last!
+        let last = try lastSnapshot(r)
         #expect((last["reason"] as? String ?? "").contains("stalled"))
         #expect(last["segments"] as? Int == 3)
         // 5xx mid-stream: what came before is committed, the failures recorded, the stream ends as stalled.
         let fail = try LiveServer(["--target", "1", "--window", "3", "--fail-after", "3"])
         let f = try live(s, [fail.url("/low/index.m3u8"), "--duration", "60s"])
         #expect(f.status == 75)
-        let fm = try manifest(s, snapshots(f).last!["id"] as! String)
+        let fm = try manifest(s, try lastID(f))
         #expect(!(fm["segments"] as! [[String: Any]]).isEmpty)
         #expect((fm["gaps"] as! [[String: Any]]).contains { ($0["reason"] as? String ?? "").contains("500") })
         // A key that cannot be fetched: segments kept (encrypted), the failure recorded.
         let nokey = try LiveServer(["--target", "1", "--window", "3", "--endlist", "3", "--aes", "--key-404"])
         let k = try live(s, [nokey.url("/low/index.m3u8"), "--duration", "20s"])
-        let km = try manifest(s, snapshots(k).last!["id"] as! String)
+        let km = try manifest(s, try lastID(k))
         #expect((km["gaps"] as! [[String: Any]]).contains { ($0["reason"] as? String ?? "").contains("key") })
         #expect((km["segments"] as! [[String: Any]]).count == 3)
         #expect(try s.sx(["verify"]).status == 0)
@@ -175,19 +223,8 @@ final class LiveServer {
         let server = try LiveServer([])
         let s = Scratch("flvsig")
         try s.initNode("330681")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = ["live", server.url("/live.flv"), "--case", "C", "--officer", "A", "--duration", "10m", "--json", "--home", s.home]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        sleep(2)
-        let t0 = Date()
-        kill(p.processIdentifier, SIGTERM)
-        p.waitUntilExit()
-        #expect(Date().timeIntervalSince(t0) < 5)
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let last = try JSONSerialization.jsonObject(with: Data(text.split(separator: "\n").last!.utf8)) as! [String: Any]
+        let (stopped, last) = try liveUntilSIGTERM(s, server.url("/live.flv"), duration: "10m", after: 2)
+        #expect(stopped < 5)
         #expect((last["reason"] as? String ?? "").contains("signal") && last["segments"] as? Int == 1)
         let t1 = Date()
         let missing = try live(s, [server.url("/nope.flv"), "--duration", "60s"])
@@ -201,22 +238,12 @@ final class LiveServer {
         let server = try LiveServer(["--target", "1", "--window", "4"])
         let s = Scratch("livesig")
         try s.initNode("330681")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = ["live", server.url("/low/index.m3u8"), "--case", "C", "--officer", "A", "--duration", "5m", "--json", "--home", s.home]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        sleep(3)
-        kill(p.processIdentifier, SIGTERM)
-        p.waitUntilExit()
-        let lines = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
-        let last = try JSONSerialization.jsonObject(with: Data(lines.last!.utf8)) as! [String: Any]
+        let (_, last) = try liveUntilSIGTERM(s, server.url("/low/index.m3u8"), duration: "5m", after: 3)
         #expect(last["final"] as? Bool == true)
         #expect((last["reason"] as? String ?? "").contains("signal"))
         #expect((last["segments"] as? Int ?? 0) >= 2)
         // Every segment a playlist listed to us is accounted for: received, or a gap with its reason.
-        let m = try manifest(s, last["id"] as! String)
+        let m = try manifest(s, try #require(last["id"] as? String))
         var accounted = Set((m["segments"] as! [[String: Any]]).map { $0["sequence"] as! Int })
         for g in m["gaps"] as! [[String: Any]] where (g["from"] as? Int ?? -1) >= 0 {
             for q in (g["from"] as! Int)...(g["to"] as! Int) { accounted.insert(q) }
@@ -228,19 +255,17 @@ final class LiveServer {
 
 /// With ffmpeg installed (scripts/setup installs it): a still frame at each snapshot, from AES-128
 /// segments decrypted in memory only; and the capture is a superset of what streamlink records.
-@Suite struct LivePeerTests {
-    static let ffmpeg = FileManager.default.isExecutableFile(atPath: "/usr/bin/ffmpeg")
-    static let streamlink = FileManager.default.isExecutableFile(atPath: venvBin + "/streamlink")
-
-    @Test(.enabled(if: ffmpeg)) func stillFramesFromEncryptedSegments() throws {
+@Suite(.needs(.venvPython, .cryptography, .curl))
+struct LivePeerTests {
+    @Test(.needs(.ffmpeg)) func stillFramesFromEncryptedSegments() throws {
         let server = try LiveServer(["--target", "1", "--window", "4", "--endlist", "6", "--video", "--aes"])
         let s = Scratch("frames")
         try s.initNode("330681")
         let r = try s.sx(["live", server.url("/low/index.m3u8"), "--case", "C", "--officer", "A", "--duration", "30s",
                           "--snapshot-every", "2s", "--json"])
         #expect(r.status == 0, "\(r.err)")
-        let id = (try JSONSerialization.jsonObject(with: Data(r.lines.last!.utf8)) as! [String: Any])["id"] as! String
-        let m = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: try s.artifact(id, "live-manifest.json")))) as! [String: Any]
+        let id = try lastID(r)
+        let m = try liveManifest(s, id)
         let frames = (m["still_frames"] as? [[String: Any]] ?? []).filter { $0["name"] != nil }
         #expect(!frames.isEmpty, "\(m["still_frames"] ?? "")")
         // Frames are in the WARC parts as PNG resource records with the listed digest; segments stay encrypted.
@@ -261,7 +286,7 @@ final class LiveServer {
 
     /// Over the same window of the same stream, our segments ⊇ streamlink's (read back from the packets
     /// streamlink wrote: each synthetic TS packet carries its segment's number).
-    @Test(.enabled(if: streamlink)) func supersetOfStreamlink() throws {
+    @Test(.needs(.streamlink)) func supersetOfStreamlink() throws {
         let server = try LiveServer(["--target", "1", "--window", "4", "--endlist", "10"])
         let s = Scratch("peer")
         try s.initNode("330681")
@@ -273,8 +298,8 @@ final class LiveServer {
         let r = try s.sx(["live", server.url("/low/index.m3u8"), "--case", "C", "--officer", "A", "--duration", "40s", "--json"])
         peer.waitUntilExit()
         #expect(r.status == 0)
-        let id = (try JSONSerialization.jsonObject(with: Data(r.lines.last!.utf8)) as! [String: Any])["id"] as! String
-        let m = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: try s.artifact(id, "live-manifest.json")))) as! [String: Any]
+        let id = try lastID(r)
+        let m = try liveManifest(s, id)
         let ours = Set((m["segments"] as! [[String: Any]]).map { $0["sequence"] as! Int })
         let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: out)))
         var theirs: Set<Int> = []
@@ -293,19 +318,14 @@ final class LiveServer {
 /// The store filling up mid-stream: a clear I/O error (74); the snapshots already committed survive
 /// and verify. Needs a small tmpfs (root, as in CI).
 @Suite struct LiveStoreFullTests {
-    @Test(.enabled(if: canMount)) func storeFillsUp() throws {
+    @Test(.needs(.tmpfs, .venvPython, .cryptography, .python3)) func storeFillsUp() throws {
         let server = try LiveServer(["--target", "1", "--window", "3", "--size", "1000000", "--aes"])  // encrypted: incompressible
         let s = Scratch("livefull")
-        try FileManager.default.createDirectory(atPath: s.dir + "/mnt", withIntermediateDirectories: true)
-        let script = """
-        mount -t tmpfs -o size=9m tmpfs '\(s.dir)/mnt' || exit 99
-        H='\(s.dir)/mnt/home'
-        '\(binary)' init --home "$H" --node-id 330681 --name n --role county >/dev/null || exit 98
+        let r = try s.inTmpfs(size: "9m", nodeID: "330681", """
         '\(binary)' live '\(server.url("/low/index.m3u8"))' --home "$H" --case C --officer A --duration 60s --snapshot-every 2s; echo "STATUS=$?"
         echo "ENTRIES=$('\(binary)' log --home "$H" --json | python3 -c 'import sys,json; print(len(json.load(sys.stdin)))')"
         '\(binary)' verify --home "$H" >/dev/null; echo "VERIFY=$?"
-        """
-        let r = try s.run(["unshare", "-m", "bash", "-c", script])
+        """)
         #expect(r.out.contains("STATUS=74"), "\(r.out) \(r.err)")
         #expect(r.err.contains("No space left on device"), "\(r.err)")
         let entries = Int(r.out.split(separator: "\n").first { $0.hasPrefix("ENTRIES=") }?.dropFirst(8) ?? "") ?? 0
@@ -316,7 +336,7 @@ final class LiveServer {
 
 /// Regressions from review: a long window of slow segments is not a stall; a lagging playlist copy
 /// is not a restart.
-@Suite struct LiveRobustnessTests {
+@Suite(.needs(.venvPython)) struct LiveRobustnessTests {
     @Test func slowSegmentsLongWindowNoStall() throws {
         // 30 segments listed at once, each answered after 0.8 s, 4 at a time: fetching them takes ~6 s,
         // twice the 3 target durations after which a stream with no new segment counts as stalled.
@@ -324,7 +344,7 @@ final class LiveServer {
         let s = Scratch("slowwin")
         try s.initNode("330681")
         let r = try s.sx(["live", server.url("/low/index.m3u8"), "--case", "C", "--officer", "A", "--duration", "8s", "--json"])
-        let last = try JSONSerialization.jsonObject(with: Data(r.lines.last!.utf8)) as! [String: Any]
+        let last = try lastSnapshot(r)
         #expect(last["outcome"] as? String == "ok", "\(last)")
         #expect(!((last["reason"] as? String) ?? "").contains("stalled"))
     }
@@ -335,8 +355,8 @@ final class LiveServer {
         try s.initNode("330681")
         let r = try s.sx(["live", server.url("/low/index.m3u8"), "--case", "C", "--officer", "A", "--duration", "30s", "--json"])
         #expect(r.status == 0)
-        let id = (try JSONSerialization.jsonObject(with: Data(r.lines.last!.utf8)) as! [String: Any])["id"] as! String
-        let m = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: try s.artifact(id, "live-manifest.json")))) as! [String: Any]
+        let id = try lastID(r)
+        let m = try liveManifest(s, id)
         let segs = m["segments"] as! [[String: Any]]
         #expect(Set(segs.map { $0["epoch"] as! Int }) == [0])
         #expect(segs.map { $0["sequence"] as! Int } == Array(0...7))

@@ -1,33 +1,29 @@
 import Foundation
+import Testing
+
+/// Tests/tools/make_pki.sh: a root and a server or TSA certificate, made with the openssl command.
+let makePKI = repoRoot.appendingPathComponent("Tests/tools/make_pki.sh").path
 
 /// The fixture shop (fixtures/shop_server.py) on 127.0.0.1, HTTP and HTTPS with a CA the test makes.
 final class ShopServer {
     let process = Process()
     let stdin = Pipe()
-    let httpPort: Int
-    let httpsPort: Int
-    let blackholePort: Int
+    private(set) var httpPort = 0
+    private(set) var httpsPort = 0
+    private(set) var blackholePort = 0
     let dir: String
+    private var launched = false
     var caFile: String { dir + "/ca.pem" }
     var serverCert: String { dir + "/srv.pem" }
 
     init() throws {
         dir = NSTemporaryDirectory() + "sxe-shop-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let gen = """
-        set -e; cd '\(dir)'
-        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem -days 2 -subj '/CN=Fixture Shop Test CA' 2>/dev/null
-        openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout srv.key -out srv.csr -subj '/CN=127.0.0.1' 2>/dev/null
-        printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' > ext
-        openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem -days 2 -extfile ext 2>/dev/null
-        cat srv.pem ca.pem > chain.pem
-        """
-        let g = Process()
-        g.executableURL = URL(fileURLWithPath: "/bin/sh")
-        g.arguments = ["-c", gen]
-        try g.run()
-        g.waitUntilExit()
-        precondition(g.terminationStatus == 0, "certificate generation failed")
+        let g = try runProcess(["sh", makePKI, dir, "server", "/CN=Fixture Shop Test CA", "/CN=127.0.0.1"])
+        guard g.status == 0 else {
+            removeTree(dir)
+            throw EvidenceTestError("fixture shop: certificate generation with openssl failed: \(String(decoding: g.err, as: UTF8.self))")
+        }
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", repoRoot.appendingPathComponent("fixtures/shop_server.py").path,
                              "--cert", dir + "/chain.pem", "--key", dir + "/srv.key"]
@@ -35,45 +31,48 @@ final class ShopServer {
         process.standardOutput = out
         process.standardInput = stdin
         try process.run()
-        var line = Data()
-        while !line.contains(0x0A) {
-            let d = out.fileHandleForReading.availableData
-            if d.isEmpty { break }
-            line.append(d)
-        }
-        let text = String(decoding: line, as: UTF8.self)
+        launched = true
+        let text = readFirstLine(out)
         let ports = text.split(separator: " ").compactMap { $0.split(separator: "=").last.flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } }
-        precondition(ports.count == 3 && text.hasPrefix("READY"), "fixture server did not start: \(text)")
+        guard ports.count == 3 && text.hasPrefix("READY") else {
+            stop()
+            throw EvidenceTestError("fixture shop server (fixtures/shop_server.py) did not start: \(text)")
+        }
         httpPort = ports[0]
         httpsPort = ports[1]
         blackholePort = ports[2]
     }
 
-    deinit {
-        try? stdin.fileHandleForWriting.close()
-        process.terminate()
-        process.waitUntilExit()
-        try? FileManager.default.removeItem(atPath: dir)
+    private func stop() {
+        if launched {
+            try? stdin.fileHandleForWriting.close()
+            if process.isRunning { process.terminate() }
+            process.waitUntilExit()
+            launched = false
+        }
+        removeTree(dir)
     }
+
+    deinit { stop() }
 
     func url(_ path: String) -> String { "http://127.0.0.1:\(httpPort)\(path)" }
     func tls(_ path: String) -> String { "https://127.0.0.1:\(httpsPort)\(path)" }
 }
 
-let venvBin = repoRoot.appendingPathComponent(".venv/bin").path
-
 extension Scratch {
     /// Path of a stored artifact of an entry.
-    func artifact(_ id: String, _ name: String) throws -> String {
-        let j = try sx(["show", id, "--json"]).json as! [String: Any]
-        let a = (j["artifacts"] as! [[String: Any]]).first { $0["name"] as? String == name }!
-        let sha = a["sha256"] as! String
+    func artifact(_ id: String, _ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        let r = try sx(["show", id, "--json"])
+        let j = try #require(r.json as? [String: Any], "show \(id): \(r.status) \(r.err)", sourceLocation: sourceLocation)
+        let a = try #require((j["artifacts"] as? [[String: Any]])?.first { $0["name"] as? String == name }, "\(id) has no artifact \(name)",
+                             sourceLocation: sourceLocation)
+        let sha = try #require(a["sha256"] as? String, sourceLocation: sourceLocation)
         return home + "/objects/sha256/\(sha.prefix(2))/\(sha)"
     }
 
-    func manifest(_ id: String) throws -> [String: Any] {
-        let d = try Data(contentsOf: URL(fileURLWithPath: try artifact(id, "manifest.json")))
-        return try JSONSerialization.jsonObject(with: d) as! [String: Any]
+    func manifest(_ id: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: Any] {
+        let d = try Data(contentsOf: URL(fileURLWithPath: try artifact(id, "manifest.json", sourceLocation: sourceLocation)))
+        return try #require(try JSONSerialization.jsonObject(with: d) as? [String: Any], sourceLocation: sourceLocation)
     }
 
     /// Both outside validators must accept the WARC.
@@ -97,7 +96,8 @@ extension Scratch {
         print(json.dumps(out))
         """
         let r = try run([venvBin + "/python", "-c", script, path])
-        return (try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [[String: String]]) ?? []
+        try #require(r.status == 0, "warcio could not read \(path): \(r.err)")
+        return try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [[String: String]])
     }
 }
 

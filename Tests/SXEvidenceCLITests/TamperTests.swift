@@ -2,17 +2,17 @@ import Foundation
 import Testing
 
 /// Each tamper is caught by `verify`, which exits 1 and names what failed.
-@Suite struct TamperTests {
+@Suite(.needs(.sqlite3)) struct TamperTests {
     func prepared(_ tag: String) throws -> Scratch {
         let s = Scratch(tag)
         try s.initNode()
         for i in 0..<3 {
             let r = try s.sx(["add", s.write("f\(i)", pseudoRandom(1000 + i, seed: UInt64(i + 7))), s.write("g\(i)", "g\(i)"),
                               "--case", "C\(i)", "--officer", "A"])
-            precondition(r.status == 0)
+            try #require(r.status == 0, "add: \(r.err)")
         }
         let ok = try s.sx(["verify"])
-        precondition(ok.status == 0, ok.out)
+        try #require(ok.status == 0, "the untouched ledger does not verify: \(ok.out)")
         return s
     }
 

@@ -25,9 +25,9 @@ final class CityTSA {
     init() throws {
         scratch = Scratch("city")
         let r = try scratch.sx(["init", "--node-id", "330600", "--name", "绍兴市市场监管局", "--role", "city"])
-        precondition(r.status == 0)
+        try #require(r.status == 0, "init of the city: \(r.err)")
         let t = try scratch.sx(["tsa", "init"])
-        precondition(t.status == 0)
+        try #require(t.status == 0, "tsa init: \(t.err)")
         try start()
     }
 
@@ -40,7 +40,9 @@ final class CityTSA {
             if (try? scratch.run(["curl", "-sf", "http://127.0.0.1:\(port)/health"]))?.status == 0 { return }
             usleep(50_000)
         }
-        preconditionFailure("node server did not start")
+        process.terminate()
+        process.waitUntilExit()
+        throw EvidenceTestError("the city's node server (sxevidence serve on port \(port)) did not answer /health")
     }
 
     deinit {
@@ -48,10 +50,10 @@ final class CityTSA {
     }
 }
 
-@Suite(.serialized) struct TimestampCLITests {
+@Suite(.serialized, .needs(.curl, .sqlite3, .openssl, .python3)) struct TimestampCLITests {
     /// Tokens from our own TSA (served by `sxevidence serve`) on every checkpoint; checked by
     /// `openssl ts -verify` and by rfc3161-client, and by `verify`.
-    @Test func ownTSAOverHTTP() throws {
+    @Test(.needs(.venvPython, .rfc3161Client)) func ownTSAOverHTTP() throws {
         let city = try CityTSA()
         let s = Scratch("ts")
         try s.initNode("330681")
@@ -66,7 +68,7 @@ final class CityTSA {
         #expect(rows.allSatisfy { $0[0] == "checkpoint:1" && $0[2] == "granted" })
         #expect(Set(rows.map { $0[1] }) == ["sha256", "sm3"])
         // The token covers the signed checkpoint note exactly.
-        let note = (try s.sx(["checkpoint", "--json"]).json as! [String: Any])["note"] as! String
+        let note = try #require((try s.sx(["checkpoint", "--json"]).json as? [String: Any])?["note"] as? String)
         let noteFile = s.write("note.txt", note)
         let sha = rows.first { $0[1] == "sha256" }![3]
         let token = s.home + "/objects/sha256/\(sha.prefix(2))/\(sha)"
@@ -79,15 +81,15 @@ final class CityTSA {
         // One-off stamps and `timestamp verify`.
         let one = try s.sx(["timestamp", f, "--json"])
         #expect(one.status == 0)
-        let first = (one.json as! [[String: Any]]).first { $0["algorithm"] as? String == "sha256" }!
-        let tok = first["token_sha256"] as! String
+        let first = try #require((one.json as? [[String: Any]])?.first { $0["algorithm"] as? String == "sha256" }, "\(one.out)")
+        let tok = try #require(first["token_sha256"] as? String)
         let tv = try s.sx(["timestamp", "verify", s.home + "/objects/sha256/\(tok.prefix(2))/\(tok)", "--data", f, "--ca", city.ca, "--json"])
         #expect(tv.status == 0 && (tv.json as? [String: Any])?["ok"] as? Bool == true)
         let wrong = try s.sx(["timestamp", "verify", s.home + "/objects/sha256/\(tok.prefix(2))/\(tok)", "--data", noteFile, "--ca", city.ca])
         #expect(wrong.status == 1)
         #expect(wrong.err.contains("imprint"), "\(wrong.err)")
-        let v = try s.sx(["verify", "--json"]).json as! [String: Any]
-        let ts = (v["checks"] as! [[String: Any]]).first { $0["name"] as? String == "timestamps" }!
+        let v = try #require(try s.sx(["verify", "--json"]).json as? [String: Any])
+        let ts = try #require((v["checks"] as? [[String: Any]])?.first { $0["name"] as? String == "timestamps" }, "\(v)")
         #expect(ts["ok"] as? Bool == true && ts["count"] as? Int == 4)
         // A stored token that is altered is caught by verify.
         _ = try s.run(["chmod", "u+w", token])
@@ -131,16 +133,7 @@ final class CityTSA {
         let s = Scratch("ossl")
         try s.initNode("330624")
         let dir = s.dir + "/tsa"
-        let gen = """
-        set -e; mkdir -p '\(dir)'; cd '\(dir)'
-        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem -days 2 -subj '/CN=OpenSSL TSA CA' 2>/dev/null
-        openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout tsa.key -out tsa.csr -subj '/CN=OpenSSL TSA' 2>/dev/null
-        printf 'extendedKeyUsage=critical,timeStamping\\nbasicConstraints=CA:FALSE\\n' > ext
-        openssl x509 -req -in tsa.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out tsa.pem -days 2 -extfile ext 2>/dev/null
-        printf '[tsa]\\ndefault_tsa=t\\n[t]\\nserial=%s/serial\\ndefault_policy=1.2.3.4.1\\ndigests=sha256\\nsigner_digest=sha256\\naccuracy=secs:1\\ness_cert_id_alg=sha256\\n' "$PWD" > tsa.cnf
-        echo 01 > serial
-        """
-        #expect(try s.run(["sh", "-c", gen]).status == 0)
+        try expectOK(s.run(["sh", makePKI, dir, "tsa", "/CN=OpenSSL TSA CA", "/CN=OpenSSL TSA"]), "make_pki.sh")
         let server = Process()
         server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         server.arguments = ["python3", repoRoot.appendingPathComponent("fixtures/openssl_tsa.py").path, dir]
@@ -149,7 +142,7 @@ final class CityTSA {
         server.standardInput = inp
         try server.run()
         defer { try? inp.fileHandleForWriting.close(); server.terminate(); server.waitUntilExit() }
-        let ready = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
+        let ready = readFirstLine(out)
         let port = ready.split(separator: "=").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
         let base = "http://127.0.0.1:\(port)"
         _ = try s.sx(["add", s.write("x.txt", "x"), "--case", "C", "--officer", "A"])

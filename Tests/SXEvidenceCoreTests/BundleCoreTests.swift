@@ -3,11 +3,11 @@ import Testing
 @testable import SXEvidenceCore
 
 /// The pieces under court bundles and WACZ, against outside implementations.
-@Suite struct BundleCoreTests {
+@Suite(.needs(.python3), .temporaryFolders) struct BundleCoreTests {
     static let venvPython = repoRoot.appendingPathComponent(".venv/bin/python").path
 
     /// URL keys equal those of the `surt` package (what pywb and ReplayWeb.page-era tools use).
-    @Test func surtMatchesThePythonPackage() throws {
+    @Test(.needs(.venvPython, .surt)) func surtMatchesThePythonPackage() throws {
         let urls = ["http://127.0.0.1:35413/shop/gbk.html", "https://www.Example.com/a/b?x=1&a=2", "http://example.com/",
                     "http://shop.example.cn:8080/p?id=3#frag", "http://127.0.0.1:80/Shop/Gbk.HTML", "https://a.b.com:443/",
                     "http://A.com", "http://a.com/p?B=2&a=1&a=0", "http://a.com/dir/", "http://a.com/a%20b/", "http://a.com/%41",
@@ -47,10 +47,12 @@ import Testing
         let crcAt = 14
         bytes[crcAt] ^= 0xFF
         try Data(bytes).write(to: URL(fileURLWithPath: dir + "/bad-crc.zip"))
-        #expect(throws: EvidenceError.self) { try ZipReader(path: dir + "/bad-crc.zip").checkedBytes("x/y.txt") }
+        let badCRC = #expect(throws: EvidenceError.self) { try ZipReader(path: dir + "/bad-crc.zip").checkedBytes("x/y.txt") }
+        #expect(badCRC?.code == .dataError, "\(String(describing: badCRC))")
         let padded = [UInt8](repeating: 0, count: 7) + [UInt8](try Data(contentsOf: URL(fileURLWithPath: dir + "/p.zip")))
         try Data(padded).write(to: URL(fileURLWithPath: dir + "/padded.zip"))
-        #expect(throws: EvidenceError.self) { try ZipReader(path: dir + "/padded.zip") }
+        let padError = #expect(throws: EvidenceError.self) { try ZipReader(path: dir + "/padded.zip") }
+        #expect(padError?.code == .dataError, "\(String(describing: padError))")
     }
 
     func pseudo(_ n: Int) -> [UInt8] {

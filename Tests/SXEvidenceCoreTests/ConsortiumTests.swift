@@ -3,7 +3,7 @@ import Testing
 @testable import SXEvidenceCore
 
 /// The consortium building blocks, each checked against an independent computation where one exists.
-@Suite struct ConsortiumTests {
+@Suite(.needs(.python3, .openssl), .temporaryFolders) struct ConsortiumTests {
     static let countyID = "330603"
     static let countyOrigin = NodeConfig.defaultOrigin(nodeID: countyID)
 
@@ -21,6 +21,20 @@ import Testing
     static func replica(_ tag: String) throws -> Ledger {
         try Ledger(path: tempDir(tag) + "/replica.db", nodeID: countyID, origin: countyOrigin, create: true)
     }
+
+    /// The receiving tests' setup: a county with `n` entries, an empty replica of it, and the
+    /// county's verifiers.
+    static func replicaFixture(_ tag: String, entries n: Int) throws -> (keys: NodeKeys, home: NodeHome, replica: Ledger, verifiers: [NoteVerifier]) {
+        let k = try keys(countyOrigin)
+        let home = try county(tag, keys: k)
+        try add(home, k, n)
+        return (k, home, try replica(tag), try k.verifiers())
+    }
+
+    /// The consortium's typed refusals found in an error: thrown as they are today, or as the cause of
+    /// an EvidenceError once they become causes (so these tests hold on either side of that change).
+    static func stale(_ e: any Error) -> StaleOldSize? { e as? StaleOldSize ?? (e as? EvidenceError)?.cause(as: StaleOldSize.self) }
+    static func fork(_ e: any Error) -> ForkDetected? { e as? ForkDetected ?? (e as? EvidenceError)?.cause(as: ForkDetected.self) }
 
     static func add(_ home: NodeHome, _ k: NodeKeys, _ n: Int, tag: String = "x") throws {
         for i in 0..<n {
@@ -44,16 +58,20 @@ import Testing
         let py = try runTool(["python3", "-c", "import sys,json; o=json.load(sys.stdin); sys.stdout.write(json.dumps(o, sort_keys=True, separators=(',',':'), ensure_ascii=False))"],
                              stdin: Data(line.utf8))
         #expect(py.out == line)
-        // One changed character of the policy text: refused.
-        #expect(throws: EvidenceError.self) { try ConsortiumPolicy.verify(signed.replacingOccurrences(of: "\"version\":3", with: "\"version\":4")) }
-        // Signed by the county instead of the city: refused.
-        #expect(throws: EvidenceError.self) { try ConsortiumPolicy.verify(try p.signed(with: county).serialized) }
-        // Non-canonical JSON (a space), even if signed: refused.
+        // One changed character of the policy text: well formed, but the city's signatures no longer verify.
+        let edited = #expect(throws: EvidenceError.self) { try ConsortiumPolicy.verify(signed.replacingOccurrences(of: "\"version\":3", with: "\"version\":4")) }
+        #expect(edited?.code == .verification, "\(String(describing: edited))")
+        // Signed by the county instead of the city: no valid city signature.
+        let byCounty = #expect(throws: EvidenceError.self) { try ConsortiumPolicy.verify(try p.signed(with: county).serialized) }
+        #expect(byCounty?.code == .verification, "\(String(describing: byCounty))")
+        // Non-canonical JSON (a space), even if signed: malformed input, refused before any signature is read.
         let spaced = SignedNote(text: p.text.replacingOccurrences(of: "{\"city\"", with: "{ \"city\""), signatures: [])
-        #expect(throws: EvidenceError.self) { try ConsortiumPolicy.verify(try SignedNote.sign(text: spaced.text, with: city.signers).serialized) }
-        // A different city key than the one trusted: refused.
+        let nonCanonical = #expect(throws: EvidenceError.self) { try ConsortiumPolicy.verify(try SignedNote.sign(text: spaced.text, with: city.signers).serialized) }
+        #expect(nonCanonical?.code == .dataError, "\(String(describing: nonCanonical))")
+        // A different city key than the one trusted: a failed check of who signed.
         let other = try Self.keys("sxevidence.shaoxing/330600")
-        #expect(throws: EvidenceError.self) { try ConsortiumPolicy.verify(signed, trustedCity: Self.member("330600", .city, other)) }
+        let untrusted = #expect(throws: EvidenceError.self) { try ConsortiumPolicy.verify(signed, trustedCity: Self.member("330600", .city, other)) }
+        #expect(untrusted?.code == .verification, "\(String(describing: untrusted))")
     }
 
     // MARK: cosignatures
@@ -108,11 +126,7 @@ import Testing
     // MARK: receiving
 
     @Test func replicaAppliesBatchesAndResumes() throws {
-        let k = try Self.keys(Self.countyOrigin)
-        let home = try Self.county("rep", keys: k)
-        try Self.add(home, k, 7)
-        let rep = try Self.replica("rep")
-        let v = try k.verifiers()
+        let (_, home, rep, v) = try Self.replicaFixture("rep", entries: 7)
         let b1 = try #require(try home.ledger.batch(old: 0, max: 3))
         #expect(b1.end == 3)
         #expect(try rep.applyBatch(b1, verifiers: v, detectedBy: "330600") { _ in }.added == 3)
@@ -130,44 +144,47 @@ import Testing
     }
 
     @Test func badBatchesApplyNothing() throws {
-        let k = try Self.keys(Self.countyOrigin)
-        let home = try Self.county("bad", keys: k)
-        try Self.add(home, k, 4)
-        let rep = try Self.replica("bad")
-        let v = try k.verifiers()
+        let (k, home, rep, v) = try Self.replicaFixture("bad", entries: 4)
         let good = try #require(try home.ledger.batch(old: 0, max: 100))
-        func refused(_ b: EntryBatch, _ what: String) {
-            #expect(throws: (any Error).self, "\(what)") { try rep.applyBatch(b, verifiers: v, detectedBy: "330600") { _ in } }
-            #expect((try? rep.size()) == 0, "\(what) left entries behind")
+        func refused(_ b: EntryBatch, _ what: String, _ code: EvidenceError.Code, sourceLocation: SourceLocation = #_sourceLocation) {
+            let e = #expect(throws: EvidenceError.self, "\(what)", sourceLocation: sourceLocation) {
+                try rep.applyBatch(b, verifiers: v, detectedBy: "330600") { _ in }
+            }
+            #expect(e?.code == code, "\(what): \(String(describing: e))", sourceLocation: sourceLocation)
+            #expect((try? rep.size()) == 0, "\(what) left entries behind", sourceLocation: sourceLocation)
         }
         var b = good
         b.bodies[2][10] ^= 1
-        refused(b, "flipped entry byte")
+        refused(b, "flipped entry byte", .verification)
         b = good
         b.bodies.swapAt(1, 2)
-        refused(b, "swapped entries")
+        refused(b, "swapped entries", .verification)
         b = good
         b.bodies.removeLast()
-        refused(b, "missing entry")
+        refused(b, "missing entry", .dataError)
         b = good
         b.checkpointNote = b.checkpointNote.replacingOccurrences(of: "\n4\n", with: "\n5\n")
-        refused(b, "edited checkpoint")
+        refused(b, "edited checkpoint", .verification)
         let stranger = try Self.keys(Self.countyOrigin)
         b = good
         b.checkpointNote = try stranger.sign(Checkpoint(origin: Self.countyOrigin, size: 4, root: try home.ledger.root(size: 4))).serialized
-        refused(b, "checkpoint signed by another key")
-        // An artifact check that fails stops the whole batch.
-        #expect(throws: EvidenceError.self) {
+        refused(b, "checkpoint signed by another key", .verification)
+        // An artifact check that fails stops the whole batch, and its own error is what comes out.
+        let objectError = #expect(throws: EvidenceError.self) {
             try rep.applyBatch(good, verifiers: v, detectedBy: "330600") { a in
-                if a.name == "f3" { throw EvidenceError(.verification, zh: "", en: "object mismatch") }
+                if a.name == "f3" { throw EvidenceError(.unavailable, zh: "对象取不到", en: "object f3 could not be fetched") }
             }
         }
+        #expect(objectError?.code == .unavailable && objectError?.en == "object f3 could not be fetched", "\(String(describing: objectError))")
         #expect(try rep.size() == 0)
         #expect(try rep.applyBatch(good, verifiers: v, detectedBy: "330600") { _ in }.added == 4)
         // A stale `old` is answered with the held size.
         try Self.add(home, k, 2)
         let next = try #require(try home.ledger.batch(old: 5, max: 100))
-        #expect { try rep.applyBatch(next, verifiers: v, detectedBy: "330600") { _ in } } throws: { ($0 as? EvidenceError)?.cause(as: StaleOldSize.self) != nil }
+        let staleError = #expect(throws: (any Error).self) { try rep.applyBatch(next, verifiers: v, detectedBy: "330600") { _ in } }
+        let stale = try #require(staleError.flatMap(Self.stale), "not a stale old size: \(String(describing: staleError))")
+        #expect(stale.held == 4)
+        #expect((staleError as? EvidenceError)?.code == .unavailable, "a stale old size is an EvidenceError with the size as its cause: \(String(describing: staleError))")
     }
 
     /// A rewritten history signed with the real key is refused, with a proof a third party can check.
@@ -188,13 +205,9 @@ import Testing
         } else {
             b = try #require(try liar.ledger.batch(old: 0, max: 100))
         }
-        var proof: ForkProof?
-        do {
-            _ = try rep.applyBatch(b, verifiers: v, detectedBy: "330600") { _ in }
-        } catch let e as EvidenceError {
-            proof = e.cause(as: ForkDetected.self)?.proof
-        }
-        let p = try #require(proof, "fork not detected for \(sizes)")
+        let forkError = #expect(throws: (any Error).self) { _ = try rep.applyBatch(b, verifiers: v, detectedBy: "330600") { _ in } }
+        let p = try #require(forkError.flatMap(Self.fork), "fork not detected for \(sizes): \(String(describing: forkError))").proof
+        #expect((forkError as? EvidenceError)?.code == .verification, "a fork is an EvidenceError with the proof as its cause: \(String(describing: forkError))")
         #expect(try rep.size() == Int64(held))
         let (a, c) = try p.verify(keys: v)
         #expect(a == Int64(min(held, rewritten)) && c == Int64(max(held, rewritten)))
@@ -204,14 +217,17 @@ import Testing
         if !back.path.isEmpty {
             var t = back
             t.path[0] = Base64.encode(Hashing.sha256([9]))
-            #expect(throws: EvidenceError.self) { try t.verify(keys: v) }
+            let e = #expect(throws: EvidenceError.self) { try t.verify(keys: v) }
+            #expect(e?.code == .verification && e?.en.contains("path") == true, "\(String(describing: e))")
         }
         let other = try Self.keys(Self.countyOrigin)
-        #expect(throws: EvidenceError.self) { try back.verify(keys: try other.verifiers()) }
+        let otherKeys = #expect(throws: EvidenceError.self) { try back.verify(keys: try other.verifiers()) }
+        #expect(otherKeys?.code == .verification && otherKeys?.en.contains("not validly signed") == true, "\(String(describing: otherKeys))")
         // Two consistent checkpoints are not a fork.
         var honestPair = back
         honestPair.second = honestPair.first
-        #expect(throws: EvidenceError.self) { try honestPair.verify(keys: v) }
+        let agree = #expect(throws: EvidenceError.self) { try honestPair.verify(keys: v) }
+        #expect(agree?.code == .verification && agree?.en.contains("agree") == true, "\(String(describing: agree))")
     }
 
     // MARK: requests

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import SXEvidenceCore
 
-@Suite struct CryptoTests {
+@Suite(.needs(.openssl), .temporaryFolders) struct CryptoTests {
     @Test func selfTestPasses() {
         for r in CryptoSelfTest.run() { #expect(r.ok, "\(r.name)") }
     }
@@ -62,7 +62,9 @@ import Testing
         #expect(r.count == 1 && r[0].ok)
         let forged = SignedNote(text: "This is an example message!\n", signatures: note.signatures)
         #expect(forged.check(with: [v]).first?.ok == false)
-        #expect(throws: EvidenceError.self) { try VerifierKey.parse("example.com/foo+530d903b+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k") }
+        // A key ID that is not the hash of the name and key: a malformed verifier key.
+        let badID = #expect(throws: EvidenceError.self) { try VerifierKey.parse("example.com/foo+530d903b+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k") }
+        #expect(badID?.code == .dataError, "\(String(describing: badID))")
     }
 
     @Test func sm2VerifierKeyRoundTrip() throws {
@@ -77,12 +79,13 @@ import Testing
 
     @Test func malformedNotesRejected() {
         for bad in ["no newline", "text\n— a b\n", "text\n\n", "text\n\n- name AAAAAAA=\n", "text\n\n— name !!!!\n", "te\u{1}xt\n\n— n AAAAAAAA\n"] {
-            #expect(throws: EvidenceError.self, "\(bad)") { try SignedNote.parse(bad) }
+            let e = #expect(throws: EvidenceError.self, "\(bad)") { try SignedNote.parse(bad) }
+            #expect(e?.code == .dataError, "\(bad): \(String(describing: e))")
         }
     }
 }
 
-@Suite struct CanonicalJSONTests {
+@Suite(.needs(.python3)) struct CanonicalJSONTests {
     /// RFC 8785 output equals Python's json.dumps(sort_keys, compact, ensure_ascii=False) for our value space.
     @Test func matchesPythonCanonicalForm() throws {
         let tricky = "珍珠\"\\/\n\r\t\u{8}\u{c}\u{1}\u{1f}\u{7f}\u{2028}é😀"

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import SXEvidenceCore
 
-@Suite struct LedgerTests {
+@Suite(.temporaryFolders) struct LedgerTests {
     static func newHome(_ tag: String) throws -> NodeHome {
         let cfg = NodeConfig(nodeID: "330603", name: "柯桥区市场监管局", role: .county,
                              origin: NodeConfig.defaultOrigin(nodeID: "330603"), created: UTCTime.now())
@@ -60,7 +60,8 @@ import Testing
         try home.ledger.append([Self.draft(1), Self.draft(2)], sign: keys.sign)
         // Forge history below the ledger's API: change a stored leaf hash so the tree no longer matches.
         try home.ledger.store.db.exec("DROP TRIGGER tree_no_update; UPDATE tree SET hash = zeroblob(32)")
-        #expect(throws: EvidenceError.self) { try home.ledger.append([Self.draft(3)], sign: keys.sign) }
+        let e = #expect(throws: EvidenceError.self) { try home.ledger.append([Self.draft(3)], sign: keys.sign) }
+        #expect(e?.code == .verification && e?.en.contains("refusing to sign") == true, "\(String(describing: e))")
         #expect(try home.ledger.size() == 2)
     }
 
@@ -69,13 +70,18 @@ import Testing
         try home.ledger.append([Self.draft(1), Self.draft(2)], sign: try home.loadKeys().sign)
         for sql in ["UPDATE entries SET case_id = 'x'", "DELETE FROM entries", "DELETE FROM checkpoints",
                     "UPDATE tree SET hash = x'00'", "DELETE FROM artifacts", "UPDATE checkpoints SET note = ''"] {
-            #expect(throws: EvidenceError.self, "\(sql)") { try home.ledger.store.db.exec(sql) }
+            // Refused by the append-only trigger itself: a constraint (I/O class, exit 74) with the
+            // typed SQLite cause, never a verification failure.
+            let e = #expect(throws: EvidenceError.self, "\(sql)") { try home.ledger.store.db.exec(sql) }
+            #expect(e?.en.contains("sxevidence ledger is append-only") == true, "\(sql): \(String(describing: e))")
+            #expect(e?.code == .ioError && e?.cause(as: SQLiteError.self)?.kind == .constraint, "\(sql): \(String(describing: e))")
         }
     }
 
     @Test func initRefusesExistingHome() throws {
         let home = try Self.newHome("reinit")
-        #expect(throws: EvidenceError.self) { try NodeHome.create(at: home.path, config: home.config) }
+        let e = #expect(throws: EvidenceError.self) { try NodeHome.create(at: home.path, config: home.config) }
+        #expect(e?.code == .exists, "\(String(describing: e))")
         let attrs = try FileManager.default.attributesOfItem(atPath: home.keysDir + "/ed25519.pem")
         #expect((attrs[.posixPermissions] as? NSNumber)?.intValue == 0o600)
         let attrs2 = try FileManager.default.attributesOfItem(atPath: home.keysDir + "/sm2.pem")
@@ -85,7 +91,7 @@ import Testing
 
 /// Ledgers of 20,000 entries or more are verified in two ranges at once: failures in the second
 /// range and at the seam between the ranges are still found and named.
-@Suite struct SplitVerifyTests {
+@Suite(.temporaryFolders) struct SplitVerifyTests {
     @Test func failuresAcrossRanges() throws {
         let home = try LedgerTests.newHome("split")
         let keys = try home.loadKeys()
@@ -121,7 +127,8 @@ import Testing
                     "#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1e300,\na.ts\n",
                     "#EXTM3U\n#EXT-X-TARGETDURATION:inf\n#EXTINF:1,\na.ts\n",
                     "#EXTM3U\n#EXTINF:1,\na.ts\n", "<html>"] {
-            #expect(throws: EvidenceError.self, "\(bad)") { _ = try HLSPlaylist.parse(Array(bad.utf8), base: "http://127.0.0.1/x/p.m3u8") }
+            let e = #expect(throws: EvidenceError.self, "\(bad)") { _ = try HLSPlaylist.parse(Array(bad.utf8), base: "http://127.0.0.1/x/p.m3u8") }
+            #expect(e?.code == .dataError, "\(bad): \(String(describing: e))")
         }
     }
 

@@ -11,7 +11,7 @@ import Testing
     }
 
     static func load(_ u: URL) throws -> [String: Any] {
-        try JSONSerialization.jsonObject(with: Data(contentsOf: u)) as! [String: Any]
+        try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: u)) as? [String: Any], "\(u.path) is not a JSON object")
     }
 
     static func proof(_ d: [String: Any]) -> [[UInt8]] { (d["proof"] as? [String] ?? []).map(b64) }

@@ -9,7 +9,7 @@ import SXEvidenceServer
 import Testing
 
 /// The server built as a plain function: requests go straight into the router's responder.
-@Suite struct RouterTests {
+@Suite(.temporaryFolders) struct RouterTests {
     final class Collector: ResponseBodyWriter, @unchecked Sendable {
         var bytes: [UInt8] = []
         func write(_ buffer: ByteBuffer) async throws { bytes += buffer.readableBytesView }
@@ -29,7 +29,7 @@ import Testing
 
     /// A city with a policy naming one county; returns the responder and both nodes.
     static func setUp() throws -> (RouterResponder<NodeRequestContext>, Node, Node) {
-        let dir = NSTemporaryDirectory() + "sxe-router-\(UUID().uuidString.prefix(8))"
+        let dir = tempDir("router")
         let city = try node(dir, "330600", .city), county = try node(dir, "330603", .county)
         func member(_ n: Node) -> ConsortiumPolicy.Member {
             .init(nodeID: n.home.config.nodeID, name: n.home.config.name, role: n.home.config.role, origin: n.home.config.origin,

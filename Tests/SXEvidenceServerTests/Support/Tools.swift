@@ -1,0 +1,1 @@
+../../SXEvidenceCLITests/Support/Tools.swift
