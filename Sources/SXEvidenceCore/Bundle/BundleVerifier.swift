@@ -238,7 +238,7 @@ public struct BundleVerifier {
                     var roots = tsaRoots ?? ""
                     var confirmed = tsaRoots != nil
                     if tsaRoots == nil, let rp = t["tsa_roots"]?.string {
-                        let blocks = PEMCertificates.blocks(String(decoding: try zip.checkedBytes(rp), as: UTF8.self))
+                        let blocks = X509Certificate.pemBlocks(String(decoding: try zip.checkedBytes(rp), as: UTF8.self))
                         let held = blocks.filter { pinned.contains($0.fingerprint) }
                         confirmed = !held.isEmpty
                         roots = (held.isEmpty ? blocks : held).map(\.pem).joined()

@@ -1,5 +1,3 @@
-import Foundation
-
 /// The consortium policy (sxevidence-consortium(5), POLICY): who the members are, their keys and
 /// endpoints, and who must cosign. It travels as a C2SP signed note whose text is the header line
 /// `sxevidence-consortium/1` and one line of canonical JSON, signed by the city node's two keys.
@@ -99,18 +97,19 @@ public struct ConsortiumPolicy: Sendable, Equatable {
     public static func parse(text: String) throws -> ConsortiumPolicy {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         guard lines.count == 3, lines[0] == header, lines[2] == "" else { throw bad("首行或行数不对", "header or line count") }
-        let json = Array(lines[1].utf8)
-        guard let obj = try? JSONSerialization.jsonObject(with: Data(json)) as? [String: Any] else { throw bad("JSON 无法解析", "JSON") }
-        func str(_ o: [String: Any], _ k: String) throws -> String {
-            guard let v = o[k] as? String else { throw bad("缺少字段 \(k)", "missing field \(k)") }
+        // The strict reader: integers in Int64, duplicate keys refused; the canonical comparison
+        // below refuses everything else that is not exactly what we would write.
+        guard let obj = try? MiniJSON.parse(Array(lines[1].utf8)), obj.members != nil else { throw bad("JSON 无法解析", "JSON") }
+        func str(_ o: MiniJSON, _ k: String) throws -> String {
+            guard let v = o[k]?.string else { throw bad("缺少字段 \(k)", "missing field \(k)") }
             return v
         }
-        guard let version = (obj["version"] as? NSNumber)?.int64Value, version >= 1 else { throw bad("version", "version") }
-        guard let ms = obj["members"] as? [[String: Any]], !ms.isEmpty else { throw bad("members", "members") }
-        guard let cos = obj["cosigners"] as? [String] else { throw bad("cosigners", "cosigners") }
+        guard let version = obj["version"]?.int, version >= 1 else { throw bad("version", "version") }
+        guard let ms = obj["members"]?.array, !ms.isEmpty, ms.allSatisfy({ $0.members != nil }) else { throw bad("members", "members") }
+        guard let cos = obj["cosigners"]?.strings else { throw bad("cosigners", "cosigners") }
         var tsaRoots: [String] = []
         if let t = obj["tsa_roots"] {
-            guard let list = t as? [String], !list.isEmpty, list.allSatisfy(Ledger.isDigest), Set(list).count == list.count else {
+            guard let list = t.strings, !list.isEmpty, list.allSatisfy(Ledger.isDigest), Set(list).count == list.count else {
                 throw bad("tsa_roots", "tsa_roots (a non-empty list of distinct SHA-256 digests)")
             }
             tsaRoots = list
@@ -178,7 +177,7 @@ extension NodeHome {
         for t in config.tsa ?? [] { files.append(t.ca.hasPrefix("/") ? t.ca : path + "/" + t.ca) }
         var out = Set<String>()
         for f in files where POSIXFile.exists(f) {
-            for b in PEMCertificates.blocks(try POSIXFile.readText(f)) { out.insert(b.fingerprint) }
+            for b in X509Certificate.pemBlocks(try POSIXFile.readText(f)) { out.insert(b.fingerprint) }
         }
         return out.sorted()
     }

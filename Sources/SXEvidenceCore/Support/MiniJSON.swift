@@ -1,7 +1,8 @@
 /// A small strict JSON reader for the documents we sign (objects, arrays, strings, integers, true,
 /// false, null). Several times faster than JSONSerialization on ledger entries, which matters when a
-/// city node verifies a county's 100,000 entries; anything outside this subset is refused (the caller
-/// re-encodes canonically and compares bytes anyway).
+/// city node verifies a county's 100,000 entries; anything outside this subset is refused, and so are
+/// duplicate keys and integers outside Int64 (the caller re-encodes canonically and compares bytes
+/// anyway). Every document that is signed or hashed is read here, never with JSONSerialization.
 public indirect enum MiniJSON: Equatable, Sendable {
     case object([(String, MiniJSON)])
     case array([MiniJSON])
@@ -29,6 +30,16 @@ public indirect enum MiniJSON: Equatable, Sendable {
     public var string: String? { if case .string(let s) = self { return s } else { return nil } }
     public var int: Int64? { if case .int(let v) = self { return v } else { return nil } }
     public var array: [MiniJSON]? { if case .array(let v) = self { return v } else { return nil } }
+    public var bool: Bool? { if case .bool(let v) = self { return v } else { return nil } }
+    public var members: [(String, MiniJSON)]? { if case .object(let m) = self { return m } else { return nil } }
+    /// An array of strings, or nil when the value is not one.
+    public var strings: [String]? {
+        guard let a = array else { return nil }
+        var out: [String] = []
+        out.reserveCapacity(a.count)
+        for v in a { guard let s = v.string else { return nil }; out.append(s) }
+        return out
+    }
 
     public struct Malformed: Error {}
 
@@ -76,6 +87,8 @@ public indirect enum MiniJSON: Equatable, Sendable {
                 while true {
                     skipSpace()
                     let k = try string()
+                    // A duplicate key would let two readers see two different documents.
+                    for m in members where m.0 == k { throw Malformed() }
                     try expect(0x3A)
                     members.append((k, try value(depth: depth + 1)))
                     skipSpace()
