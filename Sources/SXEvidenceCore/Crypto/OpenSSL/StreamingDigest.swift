@@ -1,3 +1,4 @@
+import Synchronization
 internal import CSXOpenSSL
 
 /// The EVP_MD of each algorithm, fetched once: implicit fetching on every init costs more than
@@ -11,37 +12,49 @@ enum EVPDigestMethod {
     static func md(_ a: DigestAlgorithm) -> OpaquePointer { a == .sha256 ? sha256MD : sm3MD }
 }
 
-/// A streaming digest over OpenSSL's EVP interface (owns an EVP_MD_CTX). Not thread-safe and not
-/// Sendable: one per task or thread.
-public final class StreamingDigest {
-    private let ctx: OpaquePointer
+/// A streaming digest over OpenSSL's EVP interface. Meant for one task at a time, but Sendable so
+/// that a worker can take it over (the object store hashes SM3 on a second thread); the owned
+/// EVP_MD_CTX is only touched under a `Mutex`, uncontended in that use.
+public final class StreamingDigest: Sendable {
+    /// The owned EVP_MD_CTX. `@unchecked Sendable`: an immutable box, only opened under `context`'s lock.
+    private final class Context: @unchecked Sendable {
+        let ctx: OpaquePointer
+        init() { ctx = EVP_MD_CTX_new()! }
+        deinit { EVP_MD_CTX_free(ctx) }
+    }
+
+    private let context: Mutex<Context>
     public let algorithm: DigestAlgorithm
 
     public init(_ algorithm: DigestAlgorithm) {
         self.algorithm = algorithm
-        ctx = EVP_MD_CTX_new()!
-        reset()
+        let c = Context()
+        precondition(EVP_DigestInit_ex2(c.ctx, EVPDigestMethod.md(algorithm), nil) == 1, "EVP_DigestInit_ex2 failed")
+        context = Mutex(c)
     }
 
-    deinit { EVP_MD_CTX_free(ctx) }
-
     public func reset() {
-        precondition(EVP_DigestInit_ex2(ctx, EVPDigestMethod.md(algorithm), nil) == 1, "EVP_DigestInit_ex2 failed")
+        context.withLock { c in
+            precondition(EVP_DigestInit_ex2(c.ctx, EVPDigestMethod.md(algorithm), nil) == 1, "EVP_DigestInit_ex2 failed")
+        }
     }
 
     public func update(_ p: UnsafeRawBufferPointer) {
         guard let base = p.baseAddress, p.count > 0 else { return }
-        precondition(EVP_DigestUpdate(ctx, base, p.count) == 1)
+        context.withLock { c in precondition(EVP_DigestUpdate(c.ctx, base, p.count) == 1) }
     }
 
     public func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update($0) } }
 
     /// Returns the digest and resets for reuse.
     public func finish() -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: 32)
-        var len: UInt32 = 0
-        precondition(EVP_DigestFinal_ex(ctx, &out, &len) == 1 && len == 32)
-        reset()
-        return out
+        let alg = algorithm
+        return context.withLock { c in
+            var out = [UInt8](repeating: 0, count: 32)
+            var len: UInt32 = 0
+            precondition(EVP_DigestFinal_ex(c.ctx, &out, &len) == 1 && len == 32)
+            precondition(EVP_DigestInit_ex2(c.ctx, EVPDigestMethod.md(alg), nil) == 1, "EVP_DigestInit_ex2 failed")
+            return out
+        }
     }
 }

@@ -5,8 +5,9 @@ internal import CSXOpenSSL
 /// numbers, one-second accuracy, the node's policy OID, SHA-256/384/512 and SM3 imprints accepted.
 /// The context is used by one request at a time (a `Mutex`).
 public final class TimeStampAuthority: Sendable {
-    /// The owned TS_RESP_CTX; only ever touched inside the mutex.
-    private final class ResponderContext {
+    /// The owned TS_RESP_CTX. `@unchecked Sendable`: an immutable box, configured before it goes
+    /// into `responder` and only opened under that lock afterwards.
+    private final class ResponderContext: @unchecked Sendable {
         let ctx: OpaquePointer
         init(owning c: OpaquePointer) { ctx = c }
         deinit { TS_RESP_CTX_free(ctx) }
