@@ -1,4 +1,3 @@
-import Foundation
 internal import CSXOpenSSL
 
 /// RFC 3161 time-stamp requests, responses and their verification, over OpenSSL's TS API.
@@ -85,8 +84,9 @@ public enum TimeStamp {
                 var p: UnsafePointer<UInt8>? = b.baseAddress
                 return d2i_TS_REQ(nil, &p, b.count)
             }
-            guard let req, let c = TS_REQ_to_TS_VERIFY_CTX(req, nil) else { throw OpenSSL.failure("TS_REQ_to_TS_VERIFY_CTX") }
-            TS_REQ_free(req)
+            guard let req else { throw OpenSSL.failure("d2i_TS_REQ") }
+            defer { TS_REQ_free(req) }
+            guard let c = TS_REQ_to_TS_VERIFY_CTX(req, nil) else { throw OpenSSL.failure("TS_REQ_to_TS_VERIFY_CTX") }
             ctx = c
             TS_VERIFY_CTX_add_flags(ctx, Int32(TS_VFY_SIGNATURE))
         } else {
