@@ -10,6 +10,8 @@ import Testing
         #expect(throws: MiniJSON.Malformed.self) { try MiniJSON.parse(Array(#"{"x":{"b":"","c":0,"b":""}}"#.utf8)) }
         #expect(throws: MiniJSON.Malformed.self) { try MiniJSON.parse(Array(#"{"n":9223372036854775808}"#.utf8)) }
         #expect(throws: MiniJSON.Malformed.self) { try MiniJSON.parse(Array(#"{"n":1.5}"#.utf8)) }
+        // bundle.json alone is read with the first of duplicate keys counting (sxevidence-bundle(5)).
+        #expect(try MiniJSON.parse(Array(#"{"a":1,"a":2}"#.utf8), duplicateKeys: .firstWins)["a"]?.int == 1)
         // The same key in sibling objects is not a duplicate.
         let v = try MiniJSON.parse(Array(#"[{"a":1},{"a":-2}]"#.utf8))
         #expect(v.array?.last?["a"]?.int == -2)
