@@ -5,10 +5,10 @@ import Glibc
 
 extension WebCapture {
     /// The manifest format this code writes. Version 2: the environment record and the capture log
-    /// are canonical JSON (sxevidence-capture(5)); version 1 wrote them with Foundation's
-    /// pretty-printer. Readers accept both.
+    /// are canonical JSON (sxevidence-capture(5), FORMAT VERSIONS); version 1 wrote them with
+    /// Foundation's pretty-printer. Readers (the evidence certificate, WACZ export, verifiers) do not
+    /// depend on the version and accept both.
     public static let manifestFormat = "sxevidence-capture/2"
-    public static let manifestFormats: Set<String> = ["sxevidence-capture/1", "sxevidence-capture/2"]
 
     /// Write the WARC and the manifest for one finished capture and store both. The ledger entry is
     /// appended by `commit`, in batches: this returns its draft and how to report the committed entry.

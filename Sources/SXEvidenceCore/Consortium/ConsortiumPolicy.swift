@@ -90,7 +90,7 @@ public struct ConsortiumPolicy: Sendable, Equatable {
     }
 
     static func bad(_ zh: String, _ en: String) -> EvidenceError {
-        EvidenceError(.dataError, zh: "联盟策略格式错误：\(zh)", en: "malformed consortium policy: \(en)")
+        EvidenceError.dataError(zh: "联盟策略格式错误：\(zh)", en: "malformed consortium policy: \(en)")
     }
 
     /// Parse the note text (signatures are checked by `verify`).
@@ -155,12 +155,12 @@ public struct ConsortiumPolicy: Sendable, Equatable {
         guard let city = p.cityMember else { throw bad("缺少市级节点", "no city member") }
         if let t = trustedCity {
             guard t.ed25519 == city.ed25519, t.sm2 == city.sm2, t.origin == city.origin else {
-                throw EvidenceError(.verification, zh: "联盟策略中的市级节点公钥与已信任的不同", en: "the policy's city keys differ from the city keys already trusted")
+                throw EvidenceError.verification(zh: "联盟策略中的市级节点公钥与已信任的不同", en: "the policy's city keys differ from the city keys already trusted")
             }
         }
         let results = note.check(with: try city.noteVerifiers())
         guard results.count == 2, results.allSatisfy(\.ok) else {
-            throw EvidenceError(.verification, zh: "联盟策略的市级节点签名（Ed25519 与 SM2）无效或缺失",
+            throw EvidenceError.verification(zh: "联盟策略的市级节点签名（Ed25519 与 SM2）无效或缺失",
                                 en: "the policy lacks a valid city signature (Ed25519 and SM2)")
         }
         return (p, note)
@@ -190,7 +190,7 @@ extension NodeHome {
 
     public func requirePolicy() throws -> ConsortiumPolicy {
         guard let p = try policy() else {
-            throw EvidenceError(.notFound, zh: "本节点还没有联盟策略（consortium init 或 consortium import）",
+            throw EvidenceError.notFound(zh: "本节点还没有联盟策略（consortium init 或 consortium import）",
                                 en: "this node has no consortium policy yet (consortium init or consortium import)")
         }
         return p
@@ -203,13 +203,13 @@ extension NodeHome {
         let (p, _) = try ConsortiumPolicy.verify(serialized, trustedCity: current?.cityMember)
         if let current {
             guard p.version > current.version else {
-                throw EvidenceError(.verification, zh: "联盟策略版本 \(p.version) 不高于已有的 \(current.version)，拒绝",
+                throw EvidenceError.verification(zh: "联盟策略版本 \(p.version) 不高于已有的 \(current.version)，拒绝",
                                     en: "policy version \(p.version) is not newer than the held version \(current.version); refused")
             }
         } else if config.role != .city || p.city != config.nodeID {
             // First policy on a county: the operator must name the city key they were given separately.
             guard let trustCity, trustCity == p.cityMember?.ed25519 else {
-                throw EvidenceError(.verification, zh: "首次导入须用 --city-key 给出另行获得的市级节点 Ed25519 公钥，且须与策略一致",
+                throw EvidenceError.verification(zh: "首次导入须用 --city-key 给出另行获得的市级节点 Ed25519 公钥，且须与策略一致",
                                     en: "a first import needs --city-key with the city's Ed25519 key obtained separately, matching the policy")
             }
         }
@@ -217,7 +217,7 @@ extension NodeHome {
             let v = try verifiers()
             guard let ed = v.first as? Ed25519NoteVerifier, ed.publicKey == me.ed25519,
                   let sm = v.last as? SM2NoteVerifier, sm.publicPoint == me.sm2, me.origin == config.origin else {
-                throw EvidenceError(.verification, zh: "策略中本节点（\(config.nodeID)）的公钥或来源名与本机不符",
+                throw EvidenceError.verification(zh: "策略中本节点（\(config.nodeID)）的公钥或来源名与本机不符",
                                     en: "the policy lists this node (\(config.nodeID)) with keys or origin that are not ours")
             }
         }

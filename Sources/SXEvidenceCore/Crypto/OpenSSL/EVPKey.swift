@@ -23,7 +23,7 @@ final class EVPKey: @unchecked Sendable {
         try withExtendedLifetime(self) { try body(pkey) }
     }
 
-    enum Algorithm { case ed25519, sm2, p256 }
+    enum Algorithm: String { case ed25519 = "Ed25519", sm2 = "SM2", p256 = "P-256" }
 
     static func generate(_ a: Algorithm) throws -> EVPKey {
         let k: OpaquePointer?
@@ -32,7 +32,7 @@ final class EVPKey: @unchecked Sendable {
         case .sm2: k = sx_keygen_sm2()
         case .p256: k = sx_keygen_p256()
         }
-        guard let k else { throw OpenSSL.failure("\(a) keygen") }
+        guard let k else { throw OpenSSL.failure("\(a.rawValue) keygen") }
         return EVPKey(owning: k, hasPrivate: true)
     }
 

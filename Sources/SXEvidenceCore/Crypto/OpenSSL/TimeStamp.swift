@@ -61,7 +61,7 @@ public enum TimeStamp {
         }
         guard let resp else {
             _ = OpenSSL.lastError()
-            throw EvidenceError(.verification, zh: "时间戳响应无法解析（不是 RFC 3161 TimeStampResp）",
+            throw EvidenceError.verification(zh: "时间戳响应无法解析（不是 RFC 3161 TimeStampResp）",
                                 en: "time-stamp response is not a valid RFC 3161 TimeStampResp")
         }
         return resp
@@ -75,7 +75,7 @@ public enum TimeStamp {
         defer { TS_RESP_free(resp) }
         let status = ASN1_INTEGER_get(TS_STATUS_INFO_get0_status(TS_RESP_get_status_info(resp)))
         guard status == 0 || status == 1, TS_RESP_get_token(resp) != nil else {
-            throw EvidenceError(.verification, zh: "时间戳服务拒绝了请求（状态 \(status)）", en: "the TSA did not grant the request (status \(status))")
+            throw EvidenceError.verification(zh: "时间戳服务拒绝了请求（状态 \(status)）", en: "the TSA did not grant the request (status \(status))")
         }
         let ctx: OpaquePointer
         if let request {
@@ -97,19 +97,19 @@ public enum TimeStamp {
         }
         defer { TS_VERIFY_CTX_free(ctx) }
         if let request, request.digest != digest {
-            throw EvidenceError(.verification, zh: "时间戳请求的摘要与所覆盖的数据不符", en: "the time-stamp request's digest does not match the data")
+            throw EvidenceError.verification(zh: "时间戳请求的摘要与所覆盖的数据不符", en: "the time-stamp request's digest does not match the data")
         }
         guard let store = try trustStore(trustedPEM) else {
-            throw EvidenceError(.dataError, zh: "没有可信的时间戳根证书", en: "no trusted TSA certificate given")
+            throw EvidenceError.dataError(zh: "没有可信的时间戳根证书", en: "no trusted TSA certificate given")
         }
         TS_VERIFY_CTX_set_store(ctx, store)   // takes ownership
         if TS_RESP_verify_response(ctx, resp) != 1 {
             let why = OpenSSL.lastError()
-            throw EvidenceError(.verification, zh: "时间戳令牌校验失败：\(why)", en: "time-stamp token does not verify: \(why)")
+            throw EvidenceError.verification(zh: "时间戳令牌校验失败：\(why)", en: "time-stamp token does not verify: \(why)")
         }
         let i = try info(resp)
         guard i.algorithm == (algorithm == .sha256 ? "sha256" : "sm3") else {
-            throw EvidenceError(.verification, zh: "时间戳摘要算法不符：\(i.algorithm)", en: "time-stamp imprint algorithm is \(i.algorithm), expected \(algorithm.rawValue)")
+            throw EvidenceError.verification(zh: "时间戳摘要算法不符：\(i.algorithm)", en: "time-stamp imprint algorithm is \(i.algorithm), expected \(algorithm.rawValue)")
         }
         return i
     }
@@ -122,7 +122,7 @@ public enum TimeStamp {
         defer { TS_RESP_free(resp) }
         guard let cert = try X509Certificate.parseAll(certPEM).first, let p7 = TS_RESP_get_token(resp),
               let signed = p7.pointee.d.sign, let certs = signed.pointee.cert, sx_sk_x509_num(certs) > 0 else {
-            throw EvidenceError(.dataError, zh: "无法替换证书", en: "cannot replace the certificate")
+            throw EvidenceError.dataError(zh: "无法替换证书", en: "cannot replace the certificate")
         }
         cert.withHandle { x in
             X509_up_ref(x)   // the stack's own reference
@@ -139,7 +139,7 @@ public enum TimeStamp {
 
     private static func info(_ resp: OpaquePointer) throws -> Info {
         guard let tst = TS_RESP_get_tst_info(resp) else {
-            throw EvidenceError(.verification, zh: "时间戳响应中没有令牌", en: "time-stamp response carries no token")
+            throw EvidenceError.verification(zh: "时间戳响应中没有令牌", en: "time-stamp response carries no token")
         }
         let time = TS_TST_INFO_get_time(tst).map(asn1String) ?? ""
         let serialBN = ASN1_INTEGER_to_BN(TS_TST_INFO_get_serial(tst), nil)
