@@ -1,9 +1,9 @@
 /// A small strict JSON reader for the documents we sign (objects, arrays, strings, integers, true,
-/// false, null). Several times faster than JSONSerialization on ledger entries, which matters when a
+/// false, null). Several times faster than Foundation's JSON parser on ledger entries, which matters when a
 /// city node verifies a county's 100,000 entries; anything outside this subset is refused, and so are
 /// integers outside Int64 and (unless `.firstWins` is asked for) duplicate keys; the caller re-encodes
 /// canonically and compares bytes anyway. Every document that is signed or hashed is read here, never
-/// with JSONSerialization.
+/// with Foundation's JSON parser.
 public indirect enum MiniJSON: Equatable, Sendable {
     case object([(String, MiniJSON)])
     case array([MiniJSON])
