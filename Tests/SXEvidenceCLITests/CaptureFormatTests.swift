@@ -49,7 +49,9 @@ import Testing
         // The members whose JSON types changed form: integer milliseconds, booleans.
         let env = try #require(try JSONSerialization.jsonObject(with: Data(blocks["urn:sxevidence:environment"] ?? [])) as? [String: Any])
         #expect(env["clock_offset_seconds_vs_server_date"] == nil)
-        #expect(env["clock_offset_ms_vs_server_date"] is Int || env["clock_offset_ms_vs_server_date"] is NSNull)
+        // The fixture shop sends a Date header, so the offset is a number of milliseconds, not null.
+        let offset = try #require(env["clock_offset_ms_vs_server_date"] as? NSNumber)
+        #expect(abs(offset.int64Value) < 600_000 && offset.stringValue == String(offset.int64Value))
         let hosts = try #require(env["hosts"] as? [[String: Any]])
         #expect(hosts.first?["dns_matches_connected"] as? Bool == true)
         let log = try #require(try JSONSerialization.jsonObject(with: Data(blocks["urn:sxevidence:capture-log"] ?? [])) as? [String: Any])

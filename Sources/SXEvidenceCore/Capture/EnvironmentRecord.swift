@@ -101,8 +101,8 @@ enum EnvironmentRecord {
     /// Milliseconds the local clock is ahead of the server's Date header (negative: behind).
     static func clockOffsetMilliseconds(serverDate: String?, localISO: String) -> Int64? {
         guard let serverDate else { return nil }
-        guard let s = httpDate.date(from: serverDate), let l = isoDate.date(from: localISO) else { return nil }
-        let ms = (l.timeIntervalSince(s) * 1000).rounded()
+        guard let s = httpDate.date(from: serverDate), let l = UTCTime.parse(localISO) else { return nil }
+        let ms = ((l - s.timeIntervalSince1970) * 1000).rounded()
         return ms.isFinite && abs(ms) < 1e15 ? Int64(ms) : nil
     }
 }
