@@ -58,7 +58,7 @@ public struct BundleVerifier {
             throw EvidenceError(.dataError, zh: "证据包缺少 bundle.json", en: "the bundle has no bundle.json")
         }
         let indexBytes = try zip.checkedBytes("bundle.json", limit: 64 << 20)
-        guard let index = try? MiniJSON.parse(indexBytes), index["format"]?.string == BundleExporter.format,
+        guard let index = try? MiniJSON.parse(indexBytes, duplicateKeys: .firstWins), index["format"]?.string == BundleExporter.format,
               let items = index["items"]?.array, let files = index["files"]?.array, let policyPath = index["policy"]?.string else {
             throw EvidenceError(.dataError, zh: "bundle.json 缺失或格式不对（应为 \(BundleExporter.format)）", en: "bundle.json is missing or not \(BundleExporter.format)")
         }
@@ -238,7 +238,7 @@ public struct BundleVerifier {
                     var roots = tsaRoots ?? ""
                     var confirmed = tsaRoots != nil
                     if tsaRoots == nil, let rp = t["tsa_roots"]?.string {
-                        let blocks = PEMCertificates.blocks(String(decoding: try zip.checkedBytes(rp), as: UTF8.self))
+                        let blocks = X509Certificate.pemBlocks(String(decoding: try zip.checkedBytes(rp), as: UTF8.self))
                         let held = blocks.filter { pinned.contains($0.fingerprint) }
                         confirmed = !held.isEmpty
                         roots = (held.isEmpty ? blocks : held).map(\.pem).joined()

@@ -25,24 +25,26 @@ struct EvidenceCertificate {
         "<tr><th>\(Self.esc(zh))<br><small>\(Self.esc(en))</small></th><td\(mono ? " class=\"m\"" : "")>\(Self.esc(value))</td></tr>\n"
     }
 
-    /// The capture manifest, when the entry has one (web and live captures).
-    func manifest() -> [String: Any]? {
+    /// The capture manifest, when the entry has one (web and live captures, any manifest format
+    /// version), read with the strict reader: it is hashed evidence.
+    func manifest() -> MiniJSON? {
         guard let a = entry.artifacts.first(where: { $0.name == "manifest.json" || $0.name == "live-manifest.json" }),
-              let bytes = try? POSIXFile.readAll(home.store.path(forSHA256: a.sha256)) else { return nil }
-        return try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any]
+              let bytes = try? POSIXFile.readAll(home.store.path(forSHA256: a.sha256)),
+              let m = try? MiniJSON.parse(bytes), m.members != nil else { return nil }
+        return m
     }
 
     /// A PNG to show: a registered image or frame, else the viewport screenshot kept in the capture's
     /// WARC (its resource record, found by the offset the manifest lists).
-    func thumbnail(_ m: [String: Any]?) -> (String, [UInt8])? {
+    func thumbnail(_ m: MiniJSON?) -> (String, [UInt8])? {
         if let png = entry.artifacts.first(where: { $0.name.hasSuffix(".png") && $0.size <= 4 << 20 }),
            let bytes = try? POSIXFile.readAll(home.store.path(forSHA256: png.sha256)) {
             return (png.name, bytes)
         }
         guard let warc = entry.artifacts.first(where: { $0.name == "capture.warc.gz" }),
-              let recs = m?["warc_records"] as? [[String: Any]],
-              let r = recs.first(where: { ($0["uri"] as? String) == "urn:sxevidence:screenshot-viewport.png" }),
-              let off = (r["offset"] as? NSNumber)?.int64Value, let len = (r["length"] as? NSNumber)?.int64Value, len < 8 << 20 else { return nil }
+              let recs = m?["warc_records"]?.array,
+              let r = recs.first(where: { $0["uri"]?.string == "urn:sxevidence:screenshot-viewport.png" }),
+              let off = r["offset"]?.int, let len = r["length"]?.int, off >= 0, len > 0, len < 8 << 20 else { return nil }
         let fd = open(home.store.path(forSHA256: warc.sha256), O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -88,19 +90,19 @@ struct EvidenceCertificate {
         if let n = entry.note { h += row("备注", "Note", n) }
         h += row("登记时间（账本）", "Ledger time (UTC)", entry.time)
         if let m {
-            if let u = m["url"] as? String { h += row("网址", "URL", u, mono: true) }
-            if let u = m["final_url"] as? String { h += row("最终网址", "Final URL", u, mono: true) }
-            if let s = m["status"] { h += row("HTTP 状态", "HTTP status", "\(s)") }
-            if let s = m["start"] as? String { h += row("取证开始", "Capture start (UTC)", s) }
-            if let s = m["end"] as? String { h += row("取证结束", "Capture end (UTC)", s) }
-            let ex = (m["exchanges"] as? [[String: Any]]) ?? []
+            if let u = m["url"]?.string { h += row("网址", "URL", u, mono: true) }
+            if let u = m["final_url"]?.string { h += row("最终网址", "Final URL", u, mono: true) }
+            if let s = m["status"]?.int { h += row("HTTP 状态", "HTTP status", String(s)) }
+            if let s = m["start"]?.string { h += row("取证开始", "Capture start (UTC)", s) }
+            if let s = m["end"]?.string { h += row("取证结束", "Capture end (UTC)", s) }
+            let ex = m["exchanges"]?.array ?? []
             // The exchange that delivered the final page (not a requisite fetched after it).
-            let finalURL = (m["final_url"] as? String) ?? (m["url"] as? String)
-            if let last = ex.last(where: { $0["url"] as? String == finalURL }) ?? ex.first {
-                if let ip = last["ip"] as? String { h += row("服务器 IP", "Server IP", "\(ip)\((last["port"]).map { ":\($0)" } ?? "")", mono: true) }
-                if let subj = last["tls_subject"] as? String { h += row("服务器证书主体", "TLS certificate subject", subj) }
-                if let iss = last["tls_issuer"] as? String { h += row("证书签发者", "TLS certificate issuer", iss) }
-                if let v = last["tls_verified"] as? String { h += row("证书验证", "TLS verified", v) }
+            let finalURL = m["final_url"]?.string ?? m["url"]?.string
+            if let last = ex.last(where: { $0["url"]?.string == finalURL }) ?? ex.first {
+                if let ip = last["ip"]?.string { h += row("服务器 IP", "Server IP", "\(ip)\(last["port"]?.int.map { ":\($0)" } ?? "")", mono: true) }
+                if let subj = last["tls_subject"]?.string { h += row("服务器证书主体", "TLS certificate subject", subj) }
+                if let iss = last["tls_issuer"]?.string { h += row("证书签发者", "TLS certificate issuer", iss) }
+                if let v = last["tls_verified"]?.string { h += row("证书验证", "TLS verified", v) }
             }
         }
         h += "</table>\n<h2>完整性校验值 / Integrity values</h2><table>\n"
@@ -141,10 +143,10 @@ struct EvidenceCertificate {
         }
         h += "</table>\n<h2>电子数据提取笔录要素 / Extraction record</h2><table>\n"
         h += row("提取方法", "Method", entry.method)
-        h += row("提取时间", "Time", (m?["start"] as? String).map { "\($0) – \((m?["end"] as? String) ?? "")" } ?? entry.time)
+        h += row("提取时间", "Time", m?["start"]?.string.map { "\($0) – \(m?["end"]?.string ?? "")" } ?? entry.time)
         h += row("提取人", "Made by", entry.officer)
         h += row("提取工具", "Tool", "sxevidence \(SXEvidence.version)")
-        h += row("提取环境", "Environment", m.map { "environment record SHA-256 \(($0["environment_sha256"] as? String) ?? "-") (in the WARC); node \(entry.node)" } ?? "node \(entry.node)")
+        h += row("提取环境", "Environment", m.map { "environment record SHA-256 \($0["environment_sha256"]?.string ?? "-") (in the WARC); node \(entry.node)" } ?? "node \(entry.node)")
         h += row("完整性校验", "Integrity", "SHA-256 + SM3 of every file (above); ledger leaf \(Hex.encode(entry.leafHash))")
         h += """
         </table>

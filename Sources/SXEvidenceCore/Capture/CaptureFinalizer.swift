@@ -4,9 +4,15 @@ import Glibc
 #endif
 
 extension WebCapture {
+    /// The manifest format this code writes. Version 2: the environment record and the capture log
+    /// are canonical JSON (sxevidence-capture(5), FORMAT VERSIONS); version 1 wrote them with
+    /// Foundation's pretty-printer. Readers (the evidence certificate, WACZ export, verifiers) do not
+    /// depend on the version and accept both.
+    public static let manifestFormat = "sxevidence-capture/2"
+
     /// Write the WARC and the manifest for one finished capture and store both. The ledger entry is
     /// appended by `commit`, in batches: this returns its draft and how to report the committed entry.
-    func finalize(_ st: State, machine: [String: Any]) throws -> (draft: EntryDraft, result: (LedgerEntry) -> CaptureResult) {
+    func finalize(_ st: State, machine: [String: CanonicalValue]) throws -> (draft: EntryDraft, result: (LedgerEntry) -> CaptureResult) {
         let store = home.store
         let tag = "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let warcPath = "\(store.tmpDir)/\(tag).warc.gz"
@@ -41,14 +47,14 @@ extension WebCapture {
             ("software", "sxevidence/\(SXEvidence.version) (\(SXEvidence.curlVersion))"),
             ("format", "WARC File Format 1.1"),
             ("conformsTo", "http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"),
-            ("hostname", machine["hostname"] as? String ?? ""),
+            ("hostname", machine["hostname"]?.string ?? ""),
             ("operator", st.request.officer),
             ("description", "case \(st.request.caseID); node \(home.config.nodeID)"),
         ])
         try writer.write(type: "warcinfo", date: st.start, uri: nil, fields: [("Content-Type", "application/warc-fields")],
                          head: infoBody, blockSHA256: Hashing.sha256(infoBody))
         var finalResponseID: String?
-        var exchangeLog: [[String: Any]] = []
+        var exchangeLog: [CanonicalValue] = []
         for ex in allExchanges {
             let responseID = try writer.writeExchange(ex)
             let hasResponse = responseID != nil
@@ -62,31 +68,34 @@ extension WebCapture {
             }
             exchangeLog.append(Self.describe(ex, entitySHA256: hasResponse ? Decoding.entitySHA256(of: ex) : nil))
         }
-        var hosts: [[String: Any]] = []
+        var hosts: [CanonicalValue] = []
         var seenHosts: Set<String> = []
         for ex in st.hops + st.requisites {
             guard let h = URL(string: ex.url)?.host, seenHosts.insert(h).inserted else { continue }
             var d = EnvironmentRecord.host(h)
-            d["connected_ip"] = ex.primaryIP
-            d["dns_matches_connected"] = (d["dns_answers"] as? [String] ?? []).contains(ex.primaryIP)
-            hosts.append(d)
+            d["connected_ip"] = .string(ex.primaryIP)
+            d["dns_matches_connected"] = .bool((d["dns_answers"].flatMap(Self.stringList) ?? []).contains(ex.primaryIP))
+            hosts.append(.object(d))
         }
         var env = machine
         if let ca = options.caBundle {
-            env["ca_bundle"] = ca
-            env["ca_bundle_sha256"] = EnvironmentRecord.fileSHA256(ca) ?? "unavailable"
+            env["ca_bundle"] = .string(ca)
+            env["ca_bundle_sha256"] = .string(EnvironmentRecord.fileSHA256(ca) ?? "unavailable")
         }
-        env["hosts"] = hosts
-        env["clock_offset_seconds_vs_server_date"] = EnvironmentRecord.clockOffset(serverDate: final?.header("date"), localISO: final?.finished ?? end) as Any
-        let envBytes = try JSONSerialization.data(withJSONObject: env, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+        env["hosts"] = .array(hosts)
+        env["clock_offset_ms_vs_server_date"] = EnvironmentRecord.clockOffsetMilliseconds(
+            serverDate: final?.header("date"), localISO: final?.finished ?? end).map { .int($0) } ?? .null
+        // Canonical JSON (sxevidence-capture/2): the bytes depend on the values alone.
+        let envBytes = CanonicalValue.object(env).canonicalBytes
         var mf: [(String, String)] = [("Content-Type", "application/json")]
         if let r = finalResponseID { mf.append(("WARC-Refers-To", r)) }
-        try writer.write(type: "metadata", date: end, uri: "urn:sxevidence:environment", fields: mf, head: Array(envBytes),
-                         blockSHA256: Hashing.sha256(Array(envBytes)))
+        try writer.write(type: "metadata", date: end, uri: "urn:sxevidence:environment", fields: mf, head: envBytes,
+                         blockSHA256: Hashing.sha256(envBytes))
         let outcome = Self.outcome(st)
-        let logObj: [String: Any] = ["url": st.request.url, "start": st.start, "end": end, "outcome": outcome.0,
-                                     "error": outcome.1 as Any, "exchanges": exchangeLog, "screenshot": screenshotNote]
-        let logBytes = Array(try JSONSerialization.data(withJSONObject: logObj, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]))
+        let logObj: [String: CanonicalValue] = ["url": .string(st.request.url), "start": .string(st.start), "end": .string(end),
+                                                "outcome": .string(outcome.0), "error": .optional(outcome.1),
+                                                "exchanges": .array(exchangeLog), "screenshot": .string(screenshotNote)]
+        let logBytes = CanonicalValue.object(logObj).canonicalBytes
         try writer.write(type: "metadata", date: end, uri: "urn:sxevidence:capture-log", fields: mf, head: logBytes,
                          blockSHA256: Hashing.sha256(logBytes))
         var shotArtifacts: [CanonicalValue] = []
@@ -104,7 +113,7 @@ extension WebCapture {
         let warc = try store.adopt(path: warcPath, name: "capture.warc.gz")
 
         var m: [String: CanonicalValue] = [
-            "format": .string("sxevidence-capture/1"),
+            "format": .string(Self.manifestFormat),
             "url": .string(st.request.url),
             "final_url": .string(final?.url ?? st.request.url),
             "status": .int(Int64(final?.status ?? 0)),
@@ -115,7 +124,7 @@ extension WebCapture {
             "method": .string(Self.method(options.allowInvalidTLS)),
             "start": .string(st.start),
             "end": .string(end),
-            "environment_sha256": .string(Hex.encode(Hashing.sha256(Array(envBytes)))),
+            "environment_sha256": .string(Hex.encode(Hashing.sha256(envBytes))),
             "capture_log_sha256": .string(Hex.encode(Hashing.sha256(logBytes))),
             "screenshot": .string(screenshotNote),
             "artifacts": .array([.object(["name": .string(warc.name), "size": .int(warc.size), "sha256": .string(warc.sha256), "sm3": .string(warc.sm3)])]
@@ -162,22 +171,31 @@ extension WebCapture {
         return ("ok", nil)
     }
 
-    static func describe(_ ex: HTTPExchange, entitySHA256: String?) -> [String: Any] {
-        var d: [String: Any] = [
-            "url": ex.url, "status": ex.status, "http_version": ex.httpVersion, "ip": ex.primaryIP, "port": ex.primaryPort,
-            "local_ip": ex.localIP, "local_port": ex.localPort, "timings_us": ex.timings, "started": ex.started,
-            "finished": ex.finished, "body_size": ex.bodySize, "body_sha256": Hex.encode(ex.bodySHA256),
-            "body_sm3": Hex.encode(ex.bodySM3), "request_head": String(decoding: ex.requestHead, as: UTF8.self),
-            "response_head": String(decoding: ex.responseHead, as: UTF8.self), "curl_log": ex.log, "curl_code": ex.curlCode,
+    static func stringList(_ v: CanonicalValue) -> [String]? {
+        guard case .array(let a) = v else { return nil }
+        return a.compactMap(\.string)
+    }
+
+    /// One exchange in the capture log: everything libcurl reported.
+    static func describe(_ ex: HTTPExchange, entitySHA256: String?) -> CanonicalValue {
+        var d: [String: CanonicalValue] = [
+            "url": .string(ex.url), "status": .int(Int64(ex.status)), "http_version": .string(ex.httpVersion),
+            "ip": .string(ex.primaryIP), "port": .int(Int64(ex.primaryPort)),
+            "local_ip": .string(ex.localIP), "local_port": .int(Int64(ex.localPort)),
+            "timings_us": .object(ex.timings.mapValues { .int($0) }), "started": .string(ex.started),
+            "finished": .string(ex.finished), "body_size": .int(ex.bodySize), "body_sha256": .string(Hex.encode(ex.bodySHA256)),
+            "body_sm3": .string(Hex.encode(ex.bodySM3)), "request_head": .string(String(decoding: ex.requestHead, as: UTF8.self)),
+            "response_head": .string(String(decoding: ex.responseHead, as: UTF8.self)), "curl_log": .strings(ex.log),
+            "curl_code": .int(Int64(ex.curlCode)),
         ]
-        if let e = entitySHA256 { d["entity_sha256_transfer_decoded"] = e }
-        if let v = ex.tlsVersion { d["tls_version"] = v }
-        if let c = ex.tlsCipher { d["tls_cipher"] = c }
-        if let v = ex.tlsVerified { d["tls_verified"] = v }
-        if !ex.certificates.isEmpty { d["certificate_chain_pem"] = ex.certificates }
-        if let e = ex.error { d["error"] = e }
-        if let t = ex.truncated { d["truncated"] = t }
-        return d
+        if let e = entitySHA256 { d["entity_sha256_transfer_decoded"] = .string(e) }
+        if let v = ex.tlsVersion { d["tls_version"] = .string(v) }
+        if let c = ex.tlsCipher { d["tls_cipher"] = .string(c) }
+        if let v = ex.tlsVerified { d["tls_verified"] = .bool(v) }
+        if !ex.certificates.isEmpty { d["certificate_chain_pem"] = .strings(ex.certificates) }
+        if let e = ex.error { d["error"] = .string(e) }
+        if let t = ex.truncated { d["truncated"] = .string(t) }
+        return .object(d)
     }
 
     static func manifestExchange(_ ex: HTTPExchange) -> CanonicalValue {
@@ -192,7 +210,7 @@ extension WebCapture {
         if let v = ex.tlsVerified { o["tls_verified"] = .string(v ? "yes" : "NO") }
         if let v = ex.tlsVersion { o["tls_version"] = .string(v) }
         // The server certificate's names, for people (the whole chain is in the WARC).
-        if let pem = ex.certificates.first, let leaf = try? X509Cert.parseAll(pem).first {
+        if let pem = ex.certificates.first, let leaf = try? X509Certificate.parseAll(pem).first {
             o["tls_subject"] = .string(leaf.subject)
             o["tls_issuer"] = .string(leaf.issuer)
         }

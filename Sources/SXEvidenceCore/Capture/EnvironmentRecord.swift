@@ -4,18 +4,20 @@ import Glibc
 #endif
 
 /// The capture environment (清洁性检查), recorded with every capture and hashed into the evidence.
+/// Its members are canonical values: the record is written with the canonical writer
+/// (sxevidence-capture(5), ENVIRONMENT RECORD; since sxevidence-capture/2).
 enum EnvironmentRecord {
     /// Facts about this machine and tool, gathered once per command.
-    static func machine() -> [String: Any] {
+    static func machine() -> [String: CanonicalValue] {
         var u = utsname()
         uname(&u)
         func field<T>(_ t: T) -> String {
             withUnsafeBytes(of: t) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         }
         let env = ProcessInfo.processInfo.environment
-        var proxies: [String: String] = [:]
+        var proxies: [String: CanonicalValue] = [:]
         for k in ["http_proxy", "https_proxy", "all_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"] {
-            if let v = env[k] { proxies[k] = v }
+            if let v = env[k] { proxies[k] = .string(v) }
         }
         let osRelease = (try? POSIXFile.readText("/etc/os-release")) ?? ""
         let pretty = osRelease.split(separator: "\n").first { $0.hasPrefix("PRETTY_NAME=") }
@@ -23,31 +25,31 @@ enum EnvironmentRecord {
         let resolvers = ((try? POSIXFile.readText("/etc/resolv.conf")) ?? "").split(separator: "\n")
             .filter { $0.hasPrefix("nameserver") || $0.hasPrefix("search") || $0.hasPrefix("options") }.map(String.init)
         let ca = CurlTransfer.defaultCABundle
-        var d: [String: Any] = [
-            "tool": "sxevidence \(SXEvidence.version)",
-            "tool_binary_sha256": fileSHA256("/proc/self/exe") ?? "unavailable",
-            "libraries": SXEvidence.libraryVersions,
-            "os": pretty,
-            "kernel": "\(field(u.sysname)) \(field(u.release)) \(field(u.version)) \(field(u.machine))",
-            "hostname": field(u.nodename),
-            "user": "\(env["USER"] ?? env["LOGNAME"] ?? "") (uid \(getuid()))",
-            "proxy_environment": proxies,
-            "resolv_conf": resolvers,
-            "ca_bundle": ca,
-            "ca_bundle_sha256": fileSHA256(ca) ?? "unavailable",
-            "local_time_utc": UTCTime.now(),
+        var d: [String: CanonicalValue] = [
+            "tool": .string("sxevidence \(SXEvidence.version)"),
+            "tool_binary_sha256": .string(fileSHA256("/proc/self/exe") ?? "unavailable"),
+            "libraries": .object(SXEvidence.libraryVersions.mapValues { .string($0) }),
+            "os": .string(pretty),
+            "kernel": .string("\(field(u.sysname)) \(field(u.release)) \(field(u.version)) \(field(u.machine))"),
+            "hostname": .string(field(u.nodename)),
+            "user": .string("\(env["USER"] ?? env["LOGNAME"] ?? "") (uid \(getuid()))"),
+            "proxy_environment": .object(proxies),
+            "resolv_conf": .strings(resolvers),
+            "ca_bundle": .string(ca),
+            "ca_bundle_sha256": .string(fileSHA256(ca) ?? "unavailable"),
+            "local_time_utc": .string(UTCTime.now()),
         ]
-        if let tz = env["TZ"] { d["tz"] = tz }
+        if let tz = env["TZ"] { d["tz"] = .string(tz) }
         return d
     }
 
     /// Per-host facts: /etc/hosts lines naming the host, and what the resolver answers.
-    static func host(_ host: String) -> [String: Any] {
+    static func host(_ host: String) -> [String: CanonicalValue] {
         let hostsLines = ((try? POSIXFile.readText("/etc/hosts")) ?? "").split(separator: "\n")
             .filter { line in
                 !line.hasPrefix("#") && line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().contains { $0 == host }
             }.map(String.init)
-        return ["host": host, "etc_hosts": hostsLines, "dns_answers": resolve(host)]
+        return ["host": .string(host), "etc_hosts": .strings(hostsLines), "dns_answers": .strings(resolve(host))]
     }
 
     static func resolve(_ host: String) -> [String] {
@@ -96,10 +98,11 @@ enum EnvironmentRecord {
         return i
     }()
 
-    /// Seconds the local clock is ahead of the server's Date header (negative: behind).
-    static func clockOffset(serverDate: String?, localISO: String) -> Double? {
+    /// Milliseconds the local clock is ahead of the server's Date header (negative: behind).
+    static func clockOffsetMilliseconds(serverDate: String?, localISO: String) -> Int64? {
         guard let serverDate else { return nil }
-        guard let s = httpDate.date(from: serverDate), let l = isoDate.date(from: localISO) else { return nil }
-        return (l.timeIntervalSince(s) * 1000).rounded() / 1000
+        guard let s = httpDate.date(from: serverDate), let l = UTCTime.parse(localISO) else { return nil }
+        let ms = ((l - s.timeIntervalSince1970) * 1000).rounded()
+        return ms.isFinite && abs(ms) < 1e15 ? Int64(ms) : nil
     }
 }

@@ -1,5 +1,3 @@
-import Foundation
-
 /// The consortium policy (sxevidence-consortium(5), POLICY): who the members are, their keys and
 /// endpoints, and who must cosign. It travels as a C2SP signed note whose text is the header line
 /// `sxevidence-consortium/1` and one line of canonical JSON, signed by the city node's two keys.
@@ -92,25 +90,26 @@ public struct ConsortiumPolicy: Sendable, Equatable {
     }
 
     static func bad(_ zh: String, _ en: String) -> EvidenceError {
-        EvidenceError(.dataError, zh: "联盟策略格式错误：\(zh)", en: "malformed consortium policy: \(en)")
+        EvidenceError.dataError(zh: "联盟策略格式错误：\(zh)", en: "malformed consortium policy: \(en)")
     }
 
     /// Parse the note text (signatures are checked by `verify`).
     public static func parse(text: String) throws -> ConsortiumPolicy {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         guard lines.count == 3, lines[0] == header, lines[2] == "" else { throw bad("首行或行数不对", "header or line count") }
-        let json = Array(lines[1].utf8)
-        guard let obj = try? JSONSerialization.jsonObject(with: Data(json)) as? [String: Any] else { throw bad("JSON 无法解析", "JSON") }
-        func str(_ o: [String: Any], _ k: String) throws -> String {
-            guard let v = o[k] as? String else { throw bad("缺少字段 \(k)", "missing field \(k)") }
+        // The strict reader: integers in Int64, duplicate keys refused; the canonical comparison
+        // below refuses everything else that is not exactly what we would write.
+        guard let obj = try? MiniJSON.parse(Array(lines[1].utf8)), obj.members != nil else { throw bad("JSON 无法解析", "JSON") }
+        func str(_ o: MiniJSON, _ k: String) throws -> String {
+            guard let v = o[k]?.string else { throw bad("缺少字段 \(k)", "missing field \(k)") }
             return v
         }
-        guard let version = (obj["version"] as? NSNumber)?.int64Value, version >= 1 else { throw bad("version", "version") }
-        guard let ms = obj["members"] as? [[String: Any]], !ms.isEmpty else { throw bad("members", "members") }
-        guard let cos = obj["cosigners"] as? [String] else { throw bad("cosigners", "cosigners") }
+        guard let version = obj["version"]?.int, version >= 1 else { throw bad("version", "version") }
+        guard let ms = obj["members"]?.array, !ms.isEmpty, ms.allSatisfy({ $0.members != nil }) else { throw bad("members", "members") }
+        guard let cos = obj["cosigners"]?.strings else { throw bad("cosigners", "cosigners") }
         var tsaRoots: [String] = []
         if let t = obj["tsa_roots"] {
-            guard let list = t as? [String], !list.isEmpty, list.allSatisfy(Ledger.isDigest), Set(list).count == list.count else {
+            guard let list = t.strings, !list.isEmpty, list.allSatisfy(Ledger.isDigest), Set(list).count == list.count else {
                 throw bad("tsa_roots", "tsa_roots (a non-empty list of distinct SHA-256 digests)")
             }
             tsaRoots = list
@@ -156,12 +155,12 @@ public struct ConsortiumPolicy: Sendable, Equatable {
         guard let city = p.cityMember else { throw bad("缺少市级节点", "no city member") }
         if let t = trustedCity {
             guard t.ed25519 == city.ed25519, t.sm2 == city.sm2, t.origin == city.origin else {
-                throw EvidenceError(.verification, zh: "联盟策略中的市级节点公钥与已信任的不同", en: "the policy's city keys differ from the city keys already trusted")
+                throw EvidenceError.verification(zh: "联盟策略中的市级节点公钥与已信任的不同", en: "the policy's city keys differ from the city keys already trusted")
             }
         }
         let results = note.check(with: try city.noteVerifiers())
         guard results.count == 2, results.allSatisfy(\.ok) else {
-            throw EvidenceError(.verification, zh: "联盟策略的市级节点签名（Ed25519 与 SM2）无效或缺失",
+            throw EvidenceError.verification(zh: "联盟策略的市级节点签名（Ed25519 与 SM2）无效或缺失",
                                 en: "the policy lacks a valid city signature (Ed25519 and SM2)")
         }
         return (p, note)
@@ -178,7 +177,7 @@ extension NodeHome {
         for t in config.tsa ?? [] { files.append(t.ca.hasPrefix("/") ? t.ca : path + "/" + t.ca) }
         var out = Set<String>()
         for f in files where POSIXFile.exists(f) {
-            for b in PEMCertificates.blocks(try POSIXFile.readText(f)) { out.insert(b.fingerprint) }
+            for b in X509Certificate.pemBlocks(try POSIXFile.readText(f)) { out.insert(b.fingerprint) }
         }
         return out.sorted()
     }
@@ -191,7 +190,7 @@ extension NodeHome {
 
     public func requirePolicy() throws -> ConsortiumPolicy {
         guard let p = try policy() else {
-            throw EvidenceError(.notFound, zh: "本节点还没有联盟策略（consortium init 或 consortium import）",
+            throw EvidenceError.notFound(zh: "本节点还没有联盟策略（consortium init 或 consortium import）",
                                 en: "this node has no consortium policy yet (consortium init or consortium import)")
         }
         return p
@@ -204,13 +203,13 @@ extension NodeHome {
         let (p, _) = try ConsortiumPolicy.verify(serialized, trustedCity: current?.cityMember)
         if let current {
             guard p.version > current.version else {
-                throw EvidenceError(.verification, zh: "联盟策略版本 \(p.version) 不高于已有的 \(current.version)，拒绝",
+                throw EvidenceError.verification(zh: "联盟策略版本 \(p.version) 不高于已有的 \(current.version)，拒绝",
                                     en: "policy version \(p.version) is not newer than the held version \(current.version); refused")
             }
         } else if config.role != .city || p.city != config.nodeID {
             // First policy on a county: the operator must name the city key they were given separately.
             guard let trustCity, trustCity == p.cityMember?.ed25519 else {
-                throw EvidenceError(.verification, zh: "首次导入须用 --city-key 给出另行获得的市级节点 Ed25519 公钥，且须与策略一致",
+                throw EvidenceError.verification(zh: "首次导入须用 --city-key 给出另行获得的市级节点 Ed25519 公钥，且须与策略一致",
                                     en: "a first import needs --city-key with the city's Ed25519 key obtained separately, matching the policy")
             }
         }
@@ -218,7 +217,7 @@ extension NodeHome {
             let v = try verifiers()
             guard let ed = v.first as? Ed25519NoteVerifier, ed.publicKey == me.ed25519,
                   let sm = v.last as? SM2NoteVerifier, sm.publicPoint == me.sm2, me.origin == config.origin else {
-                throw EvidenceError(.verification, zh: "策略中本节点（\(config.nodeID)）的公钥或来源名与本机不符",
+                throw EvidenceError.verification(zh: "策略中本节点（\(config.nodeID)）的公钥或来源名与本机不符",
                                     en: "the policy lists this node (\(config.nodeID)) with keys or origin that are not ours")
             }
         }

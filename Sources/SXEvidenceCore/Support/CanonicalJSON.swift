@@ -1,6 +1,8 @@
-/// The one canonical encoder: RFC 8785 (JCS) restricted to objects, arrays, strings and non-negative
-/// integers. Callers write members in ascending key order (all our keys are ASCII, so
-/// UTF-16 order equals byte order); debug builds check it.
+/// The one canonical encoder: RFC 8785 (JCS) restricted to objects, arrays, strings, integers and
+/// (for the capture metadata records only) `true`, `false` and `null`; no fractions, exponents or
+/// white space, no trailing newline. Callers write members in ascending key order (all our keys are
+/// ASCII, so UTF-16 order equals byte order); debug builds check it. Every document that is signed or
+/// hashed is written here and read back with `MiniJSON`.
 public struct CanonicalJSONWriter {
     public private(set) var bytes: [UInt8] = []
     // One bit per open container (depth <= 64): set once the container has a member. A bit stack
@@ -37,6 +39,8 @@ public struct CanonicalJSONWriter {
 
     public mutating func string(_ s: String) { separate(); appendString(s) }
     public mutating func int(_ v: Int64) { separate(); bytes.append(contentsOf: String(v).utf8) }
+    public mutating func bool(_ v: Bool) { separate(); bytes.append(contentsOf: v ? Array("true".utf8) : Array("false".utf8)) }
+    public mutating func null() { separate(); bytes.append(contentsOf: Array("null".utf8)) }
 
     public mutating func member(_ k: String, _ s: String) { key(k); string(s) }
     public mutating func member(_ k: String, _ v: Int64) { key(k); int(v) }
@@ -95,18 +99,31 @@ public struct CanonicalJSONWriter {
     }
 }
 
-/// A value for the canonical encoder when the shape is not fixed (manifests); objects are written
-/// with their keys sorted, through the same writer as ledger entries.
-public indirect enum CanonicalValue: Sendable {
+/// A value for the canonical encoder when the shape is not fixed (manifests, the environment record,
+/// the capture log); objects are written with their keys sorted, through the same writer as ledger
+/// entries.
+public indirect enum CanonicalValue: Sendable, Equatable {
     case string(String)
     case int(Int64)
+    case bool(Bool)
+    case null
     case array([CanonicalValue])
     case object([String: CanonicalValue])
+
+    /// A string array, the common case in the capture metadata.
+    public static func strings(_ a: [String]) -> CanonicalValue { .array(a.map { .string($0) }) }
+
+    /// A value, or `null` when there is none.
+    public static func optional(_ s: String?) -> CanonicalValue { s.map { .string($0) } ?? .null }
+
+    public var string: String? { if case .string(let s) = self { return s } else { return nil } }
 
     public func write(into w: inout CanonicalJSONWriter) {
         switch self {
         case .string(let s): w.string(s)
         case .int(let i): w.int(i)
+        case .bool(let b): w.bool(b)
+        case .null: w.null()
         case .array(let a):
             w.beginArray()
             for v in a { v.write(into: &w) }

@@ -1,7 +1,9 @@
 /// A small strict JSON reader for the documents we sign (objects, arrays, strings, integers, true,
-/// false, null). Several times faster than JSONSerialization on ledger entries, which matters when a
-/// city node verifies a county's 100,000 entries; anything outside this subset is refused (the caller
-/// re-encodes canonically and compares bytes anyway).
+/// false, null). Several times faster than Foundation's JSON parser on ledger entries, which matters when a
+/// city node verifies a county's 100,000 entries; anything outside this subset is refused, and so are
+/// integers outside Int64 and (unless `.firstWins` is asked for) duplicate keys; the caller re-encodes
+/// canonically and compares bytes anyway. Every document that is signed or hashed is read here, never
+/// with Foundation's JSON parser.
 public indirect enum MiniJSON: Equatable, Sendable {
     case object([(String, MiniJSON)])
     case array([MiniJSON])
@@ -29,12 +31,31 @@ public indirect enum MiniJSON: Equatable, Sendable {
     public var string: String? { if case .string(let s) = self { return s } else { return nil } }
     public var int: Int64? { if case .int(let v) = self { return v } else { return nil } }
     public var array: [MiniJSON]? { if case .array(let v) = self { return v } else { return nil } }
+    public var bool: Bool? { if case .bool(let v) = self { return v } else { return nil } }
+    public var members: [(String, MiniJSON)]? { if case .object(let m) = self { return m } else { return nil } }
+    /// An array of strings, or nil when the value is not one.
+    public var strings: [String]? {
+        guard let a = array else { return nil }
+        var out: [String] = []
+        out.reserveCapacity(a.count)
+        for v in a { guard let s = v.string else { return nil }; out.append(s) }
+        return out
+    }
 
     public struct Malformed: Error {}
 
-    public static func parse(_ bytes: [UInt8]) throws -> MiniJSON {
+    /// What a key that repeats within one object means.
+    public enum DuplicateKeys: Sendable {
+        /// Malformed: two readers could see two documents. For everything signed or hashed.
+        case refuse
+        /// The first occurrence counts (later ones are kept but never found by the subscript). Only
+        /// for bundle.json, whose reading sxevidence-bundle(5) documents this way.
+        case firstWins
+    }
+
+    public static func parse(_ bytes: [UInt8], duplicateKeys: DuplicateKeys = .refuse) throws -> MiniJSON {
         try bytes.withUnsafeBufferPointer { buf in
-            var p = Parser(b: buf, i: 0)
+            var p = Parser(b: buf, i: 0, refuseDuplicates: duplicateKeys == .refuse)
             let v = try p.value(depth: 0)
             p.skipSpace()
             guard p.i == buf.count else { throw Malformed() }
@@ -45,6 +66,7 @@ public indirect enum MiniJSON: Equatable, Sendable {
     struct Parser {
         let b: UnsafeBufferPointer<UInt8>
         var i: Int
+        let refuseDuplicates: Bool
 
         mutating func skipSpace() {
             while i < b.count, b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 { i += 1 }
@@ -76,6 +98,8 @@ public indirect enum MiniJSON: Equatable, Sendable {
                 while true {
                     skipSpace()
                     let k = try string()
+                    // A duplicate key would let two readers see two different documents.
+                    if refuseDuplicates { for m in members where m.0 == k { throw Malformed() } }
                     try expect(0x3A)
                     members.append((k, try value(depth: depth + 1)))
                     skipSpace()

@@ -19,10 +19,17 @@ enum OpenSSL {
         return parts.isEmpty ? "unknown OpenSSL error" : parts.joined(separator: "; ")
     }
 
+    /// The cause of an internal error from OpenSSL: the operation and OpenSSL's error queue.
+    struct Failure: Error, Sendable {
+        let operation: String
+        let queue: String
+    }
+
     static func failure(_ what: String) -> EvidenceError {
         let detail = lastError()
-        return EvidenceError(.internalError, zh: "密码库操作失败：\(what)（\(detail)）",
-                             en: "cryptographic operation failed: \(what) (\(detail))")
+        return EvidenceError.internalError(zh: "密码库操作失败：\(what)（\(detail)）",
+                                           en: "cryptographic operation failed: \(what) (\(detail))",
+                                           cause: Failure(operation: what, queue: detail))
     }
 
     static var version: String { String(cString: OpenSSL_version(OPENSSL_VERSION)) }

@@ -1,4 +1,3 @@
-import Foundation
 internal import CSXOpenSSL
 
 /// RFC 3161 time-stamp requests, responses and their verification, over OpenSSL's TS API.
@@ -54,14 +53,15 @@ public enum TimeStamp {
         return Array(UnsafeBufferPointer(start: p, count: Int(n)))
     }
 
-    static func parseResponse(_ der: [UInt8]) throws -> OpaquePointer {
+    /// An owned TS_RESP: the caller frees it (callers are in this file only).
+    private static func parseResponse(_ der: [UInt8]) throws -> OpaquePointer {
         let resp: OpaquePointer? = der.withUnsafeBufferPointer { b in
             var p: UnsafePointer<UInt8>? = b.baseAddress
             return d2i_TS_RESP(nil, &p, b.count)
         }
         guard let resp else {
             _ = OpenSSL.lastError()
-            throw EvidenceError(.verification, zh: "时间戳响应无法解析（不是 RFC 3161 TimeStampResp）",
+            throw EvidenceError.verification(zh: "时间戳响应无法解析（不是 RFC 3161 TimeStampResp）",
                                 en: "time-stamp response is not a valid RFC 3161 TimeStampResp")
         }
         return resp
@@ -75,7 +75,7 @@ public enum TimeStamp {
         defer { TS_RESP_free(resp) }
         let status = ASN1_INTEGER_get(TS_STATUS_INFO_get0_status(TS_RESP_get_status_info(resp)))
         guard status == 0 || status == 1, TS_RESP_get_token(resp) != nil else {
-            throw EvidenceError(.verification, zh: "时间戳服务拒绝了请求（状态 \(status)）", en: "the TSA did not grant the request (status \(status))")
+            throw EvidenceError.verification(zh: "时间戳服务拒绝了请求（状态 \(status)）", en: "the TSA did not grant the request (status \(status))")
         }
         let ctx: OpaquePointer
         if let request {
@@ -84,8 +84,9 @@ public enum TimeStamp {
                 var p: UnsafePointer<UInt8>? = b.baseAddress
                 return d2i_TS_REQ(nil, &p, b.count)
             }
-            guard let req, let c = TS_REQ_to_TS_VERIFY_CTX(req, nil) else { throw OpenSSL.failure("TS_REQ_to_TS_VERIFY_CTX") }
-            TS_REQ_free(req)
+            guard let req else { throw OpenSSL.failure("d2i_TS_REQ") }
+            defer { TS_REQ_free(req) }
+            guard let c = TS_REQ_to_TS_VERIFY_CTX(req, nil) else { throw OpenSSL.failure("TS_REQ_to_TS_VERIFY_CTX") }
             ctx = c
             TS_VERIFY_CTX_add_flags(ctx, Int32(TS_VFY_SIGNATURE))
         } else {
@@ -96,19 +97,19 @@ public enum TimeStamp {
         }
         defer { TS_VERIFY_CTX_free(ctx) }
         if let request, request.digest != digest {
-            throw EvidenceError(.verification, zh: "时间戳请求的摘要与所覆盖的数据不符", en: "the time-stamp request's digest does not match the data")
+            throw EvidenceError.verification(zh: "时间戳请求的摘要与所覆盖的数据不符", en: "the time-stamp request's digest does not match the data")
         }
         guard let store = try trustStore(trustedPEM) else {
-            throw EvidenceError(.dataError, zh: "没有可信的时间戳根证书", en: "no trusted TSA certificate given")
+            throw EvidenceError.dataError(zh: "没有可信的时间戳根证书", en: "no trusted TSA certificate given")
         }
         TS_VERIFY_CTX_set_store(ctx, store)   // takes ownership
         if TS_RESP_verify_response(ctx, resp) != 1 {
             let why = OpenSSL.lastError()
-            throw EvidenceError(.verification, zh: "时间戳令牌校验失败：\(why)", en: "time-stamp token does not verify: \(why)")
+            throw EvidenceError.verification(zh: "时间戳令牌校验失败：\(why)", en: "time-stamp token does not verify: \(why)")
         }
         let i = try info(resp)
         guard i.algorithm == (algorithm == .sha256 ? "sha256" : "sm3") else {
-            throw EvidenceError(.verification, zh: "时间戳摘要算法不符：\(i.algorithm)", en: "time-stamp imprint algorithm is \(i.algorithm), expected \(algorithm.rawValue)")
+            throw EvidenceError.verification(zh: "时间戳摘要算法不符：\(i.algorithm)", en: "time-stamp imprint algorithm is \(i.algorithm), expected \(algorithm.rawValue)")
         }
         return i
     }
@@ -119,12 +120,14 @@ public enum TimeStamp {
     public static func replacingSignerCertificate(in response: [UInt8], with certPEM: String) throws -> [UInt8] {
         let resp = try parseResponse(response)
         defer { TS_RESP_free(resp) }
-        guard let cert = try X509Cert.parseAll(certPEM).first, let p7 = TS_RESP_get_token(resp),
+        guard let cert = try X509Certificate.parseAll(certPEM).first, let p7 = TS_RESP_get_token(resp),
               let signed = p7.pointee.d.sign, let certs = signed.pointee.cert, sx_sk_x509_num(certs) > 0 else {
-            throw EvidenceError(.dataError, zh: "无法替换证书", en: "cannot replace the certificate")
+            throw EvidenceError.dataError(zh: "无法替换证书", en: "cannot replace the certificate")
         }
-        X509_up_ref(cert.x509)
-        X509_free(sx_sk_x509_set(certs, 0, cert.x509))
+        cert.withHandle { x in
+            X509_up_ref(x)   // the stack's own reference
+            X509_free(sx_sk_x509_set(certs, 0, x))
+        }
         return try der { i2d_TS_RESP(resp, $0) }
     }
 
@@ -134,9 +137,9 @@ public enum TimeStamp {
         return try info(resp)
     }
 
-    static func info(_ resp: OpaquePointer) throws -> Info {
+    private static func info(_ resp: OpaquePointer) throws -> Info {
         guard let tst = TS_RESP_get_tst_info(resp) else {
-            throw EvidenceError(.verification, zh: "时间戳响应中没有令牌", en: "time-stamp response carries no token")
+            throw EvidenceError.verification(zh: "时间戳响应中没有令牌", en: "time-stamp response carries no token")
         }
         let time = TS_TST_INFO_get_time(tst).map(asn1String) ?? ""
         let serialBN = ASN1_INTEGER_to_BN(TS_TST_INFO_get_serial(tst), nil)
@@ -189,51 +192,12 @@ public enum TimeStamp {
         return s + (rest.isEmpty ? "Z" : rest)
     }
 
-    /// An X509_STORE holding every certificate in the PEM text.
-    static func trustStore(_ pem: String) throws -> OpaquePointer? {
-        let certs = try X509Cert.parseAll(pem)
+    /// An owned X509_STORE holding every certificate in the PEM text (it takes its own references);
+    /// the caller hands it to a TS_VERIFY_CTX, which frees it.
+    private static func trustStore(_ pem: String) throws -> OpaquePointer? {
+        let certs = try X509Certificate.parseAll(pem)
         guard !certs.isEmpty, let store = X509_STORE_new() else { return nil }
-        for c in certs { X509_STORE_add_cert(store, c.x509) }
+        for c in certs { c.withHandle { _ = X509_STORE_add_cert(store, $0) } }
         return store
-    }
-}
-
-/// An X.509 certificate held by OpenSSL.
-public final class X509Cert: @unchecked Sendable {
-    let x509: OpaquePointer
-    init(_ x: OpaquePointer) { x509 = x }
-    deinit { X509_free(x509) }
-
-    public static func parseAll(_ pem: String) throws -> [X509Cert] {
-        let bytes = Array(pem.utf8)
-        return bytes.withUnsafeBytes { buf -> [X509Cert] in
-            guard let bio = BIO_new_mem_buf(buf.baseAddress, Int32(buf.count)) else { return [] }
-            defer { BIO_free(bio) }
-            var out: [X509Cert] = []
-            while let x = PEM_read_bio_X509(bio, nil, nil, nil) { out.append(X509Cert(x)) }
-            _ = OpenSSL.lastError()   // the loop ends on a "no start line" error
-            return out
-        }
-    }
-
-    public var pem: String {
-        guard let bio = BIO_new(BIO_s_mem()) else { return "" }
-        defer { BIO_free(bio) }
-        PEM_write_bio_X509(bio, x509)
-        var p: UnsafeMutablePointer<CChar>?
-        let n = sx_bio_get_mem_data(bio, &p)
-        return p.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: n), as: UTF8.self) } ?? ""
-    }
-
-    public var subject: String {
-        var buf = [CChar](repeating: 0, count: 512)
-        X509_NAME_oneline(X509_get_subject_name(x509), &buf, 512)
-        return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
-    public var issuer: String {
-        var buf = [CChar](repeating: 0, count: 512)
-        X509_NAME_oneline(X509_get_issuer_name(x509), &buf, 512)
-        return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

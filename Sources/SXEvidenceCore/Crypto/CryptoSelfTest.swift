@@ -50,7 +50,7 @@ public enum CryptoSelfTest {
         let failed = run().filter { !$0.ok }.map(\.name)
         if !failed.isEmpty {
             let list = failed.joined(separator: ", ")
-            throw EvidenceError(.internalError, zh: "密码自检失败，不能信任本机的校验结果：\(list)",
+            throw EvidenceError.internalError(zh: "密码自检失败，不能信任本机的校验结果：\(list)",
                                 en: "cryptographic self-test failed; results on this machine cannot be trusted: \(list)")
         }
     }

@@ -1,0 +1,4 @@
+/// The digest algorithms of our formats.
+public enum DigestAlgorithm: String, Sendable, CaseIterable {
+    case sha256, sm3
+}
