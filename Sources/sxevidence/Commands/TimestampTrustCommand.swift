@@ -18,10 +18,10 @@ struct TimestampTrustCommand: ParsableCommand {
             try WebCapture.validate(url)
             let home = try NodeHome.open(global.homePath)
             let pem = try POSIXFile.readText(ca)
-            guard !(try X509Cert.parseAll(pem)).isEmpty else { throw EvidenceError(.dataError, zh: "\(ca) 中没有证书", en: "no certificate in \(ca)") }
+            guard !(try X509Certificate.parseAll(pem)).isEmpty else { throw EvidenceError(.dataError, zh: "\(ca) 中没有证书", en: "no certificate in \(ca)") }
             try home.addTSA(url: url, caPEM: pem, sm3: sm3)
             if c.json {
-                c.emit(TrustJSON(tsa: url, sm3: sm3, trustedCertificates: try X509Cert.parseAll(pem).map(\.subject)))
+                c.emit(TrustJSON(tsa: url, sm3: sm3, trustedCertificates: try X509Certificate.parseAll(pem).map(\.subject)))
             } else {
                 c.say("已添加时间戳服务 \(url)", "added TSA \(url)")
             }

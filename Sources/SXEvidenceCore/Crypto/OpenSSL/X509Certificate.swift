@@ -86,7 +86,3 @@ public final class X509Certificate: @unchecked Sendable {
         return out
     }
 }
-
-/// The former name, kept for the CLI until it moves to `X509Certificate`.
-@available(*, deprecated, renamed: "X509Certificate")
-public typealias X509Cert = X509Certificate
