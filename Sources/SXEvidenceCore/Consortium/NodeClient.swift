@@ -17,9 +17,9 @@ public final class NodeClient {
     private let http: HTTPClient
     public var timeoutMs = 120_000
     /// CA file and client certificate for https endpoints; verification on by default.
-    public var tls = TLSOptions()
+    public var tls: TLSOptions
 
-    public init(base: String, node: String, peer: String, key: Ed25519Key?) throws {
+    public init(base: String, node: String, peer: String, key: Ed25519Key?, tls: TLSOptions = TLSOptions()) throws {
         var b = base
         while b.hasSuffix("/") { b.removeLast() }
         guard b.hasPrefix("http://") || b.hasPrefix("https://") else {
@@ -39,6 +39,7 @@ public final class NodeClient {
         self.peer = peer
         self.authority = hostPart.lowercased()
         self.key = key
+        self.tls = tls
     }
 
     /// `uploadFile` streams a file as the body (its SHA-256 must be given); `toFile` streams the answer
