@@ -26,15 +26,20 @@ private final class TinyServer: Sendable {
         Thread.detachNewThread {
             while true {
                 let c = accept(s, nil, nil)
-                if c < 0 { if errno == EINTR { continue }; return }
+                if c < 0 {
+                    if errno == EINTR { continue }
+                    close(s)   // only now, so that the number cannot be reused under a running accept
+                    return
+                }
                 Self.serve(c, answer)
                 close(c)
             }
         }
     }
 
-    /// Stop accepting (call with `defer`, which also keeps the server alive to the end of the test).
-    func stop() { shutdown(fd, Int32(SHUT_RDWR)); close(fd) }
+    /// Stop accepting (call with `defer`, which also keeps the server alive to the end of the test):
+    /// the accept loop then fails and closes the socket itself.
+    func stop() { shutdown(fd, Int32(SHUT_RDWR)) }
 
     var base: String { "http://127.0.0.1:\(port)" }
 
