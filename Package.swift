@@ -20,10 +20,12 @@ let package = Package(
         .systemLibrary(name: "CSXCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CSXOpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSXSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        // glibc calls declared only under _GNU_SOURCE (syncfs, sync_file_range), as static inline shims.
+        .systemLibrary(name: "CSXSystem"),
         .target(
             name: "SXEvidenceCore",
             dependencies: [
-                "CSXCurl", "CSXOpenSSL", "CSXSQLite",
+                "CSXCurl", "CSXOpenSSL", "CSXSQLite", "CSXSystem",
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]

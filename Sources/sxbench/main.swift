@@ -37,7 +37,7 @@ case "fill":
     while done < count {
         let n = min(10_000, count - done)
         let drafts = (0..<n).map { i in
-            EntryDraft(kind: "file", caseID: "BENCH-\((done + i) % 97)", officer: "B01", method: Registrar.method,
+            EntryDraft(kind: .file, caseID: "BENCH-\((done + i) % 97)", officer: "B01", method: Registrar.method,
                        note: nil, artifacts: [Artifact(name: "item-\(done + i).txt", size: a.size, sha256: a.sha256, sm3: a.sm3)])
         }
         try home.ledger.append(drafts, sign: keys.sign)

@@ -24,14 +24,19 @@ struct Console {
         FileHandle.standardOutput.write(Data((Display.sanitizeLines(s) + terminator).utf8))
     }
 
-    func emit(_ value: Any) {
-        FileHandle.standardOutput.write(Data(jsonLine(value).utf8))
+    /// One JSON document on stdout, from the report type the text output is made from.
+    func emit<T: Encodable>(_ value: T) {
+        FileHandle.standardOutput.write(Data(Self.jsonLine(value).utf8))
     }
 
-    func jsonLine(_ value: Any) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("null".utf8)
-        // JSON escapes C0 controls itself; bidi controls and C1 are escaped too, so a terminal
-        // showing the JSON cannot be reordered (they can only occur inside strings).
+    /// `--json` output: Codable report types, keys in snake_case, sorted, no escaped slashes. JSON
+    /// escapes C0 controls itself; bidi controls and C1 are escaped too, so a terminal showing the
+    /// JSON cannot be reordered (they can only occur inside strings).
+    static func jsonLine<T: Encodable>(_ value: T) -> String {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        enc.keyEncodingStrategy = .convertToSnakeCase
+        let data = (try? enc.encode(value)) ?? Data("null".utf8)
         var out = ""
         for u in String(decoding: data, as: UTF8.self).unicodeScalars {
             if u.value >= 0x7F && Display.needsEscape(u.value) { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
@@ -59,18 +64,12 @@ struct Console {
     /// Run a command body; an EvidenceError becomes a message on stderr and its documented exit status.
     func run(_ body: () throws -> Void) throws {
         do {
-            do {
-                try body()
-            } catch let c as EvidenceErrorConvertible {
-                throw c.evidenceError
-            }
+            try body()
         } catch let e as EvidenceError {
             endProgress()
             if json {
-                let obj: [String: Any] = ["error": ["code": e.code.rawValue, "exit": Int(e.code.exitStatus), "message": e.message(lang)]]
-                if let data = try? JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys, .withoutEscapingSlashes]) {
-                    FileHandle.standardError.write(data + Data("\n".utf8))
-                }
+                FileHandle.standardError.write(Data(Self.jsonLine(ErrorReport(error: .init(code: e.code.rawValue, exit: Int(e.code.exitStatus),
+                                                                                            message: e.message(lang)))).utf8))
             } else {
                 FileHandle.standardError.write(Data((t("错误：", "error: ") + Display.sanitizeLines(e.message(lang)) + "\n").utf8))
             }
@@ -79,4 +78,18 @@ struct Console {
     }
 }
 
-func usageError(_ zh: String, _ en: String) -> EvidenceError { EvidenceError(.usage, zh: zh, en: en) }
+/// `--json` form of a failure, on stderr (sxevidence(1), JSON OUTPUT).
+struct ErrorReport: Encodable {
+    struct Detail: Encodable { let code: String; let exit: Int; let message: String }
+    let error: Detail
+}
+
+/// A value that is written as JSON `null` when absent (a synthesized Encodable leaves the key out).
+struct OrNull<T: Encodable>: Encodable {
+    let value: T?
+    init(_ value: T?) { self.value = value }
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        if let value { try c.encode(value) } else { try c.encodeNil() }
+    }
+}

@@ -17,7 +17,7 @@ import SXEvidenceCore
         // County B (Zhuji) forges an entry that names A's object, signed with its own real keys.
         let b = try NodeHome.open(net.home("330681"))
         let keys = try b.loadKeys()
-        _ = try b.ledger.append([EntryDraft(kind: "file", caseID: "X", officer: "B1", method: "sxevidence-add/1", note: nil,
+        _ = try b.ledger.append([EntryDraft(kind: .file, caseID: "X", officer: "B1", method: "sxevidence-add/1", note: nil,
                                             artifacts: [Artifact(name: "stolen.bin", size: stolen.size, sha256: stolen.sha256, sm3: stolen.sm3)])],
                                 sign: keys.sign)
         try expectOK(net.sx("330681", ["sync"]))

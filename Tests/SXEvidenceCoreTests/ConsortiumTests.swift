@@ -25,7 +25,7 @@ import Testing
     static func add(_ home: NodeHome, _ k: NodeKeys, _ n: Int, tag: String = "x") throws {
         for i in 0..<n {
             let a = Artifact(name: "f\(i)", size: 1, sha256: Hex.encode(Hashing.sha256([UInt8(i)] + Array(tag.utf8))), sm3: String(repeating: "b", count: 64))
-            try home.ledger.append([EntryDraft(kind: "file", caseID: "C", officer: "A", method: "t", note: tag, artifacts: [a])], sign: k.sign)
+            try home.ledger.append([EntryDraft(kind: .file, caseID: "C", officer: "A", method: "t", note: tag, artifacts: [a])], sign: k.sign)
         }
     }
 
@@ -167,7 +167,7 @@ import Testing
         // A stale `old` is answered with the held size.
         try Self.add(home, k, 2)
         let next = try #require(try home.ledger.batch(old: 5, max: 100))
-        #expect(throws: StaleOldSize.self) { try rep.applyBatch(next, verifiers: v, detectedBy: "330600") { _ in } }
+        #expect { try rep.applyBatch(next, verifiers: v, detectedBy: "330600") { _ in } } throws: { ($0 as? EvidenceError)?.cause(as: StaleOldSize.self) != nil }
     }
 
     /// A rewritten history signed with the real key is refused, with a proof a third party can check.
@@ -191,8 +191,8 @@ import Testing
         var proof: ForkProof?
         do {
             _ = try rep.applyBatch(b, verifiers: v, detectedBy: "330600") { _ in }
-        } catch let f as ForkDetected {
-            proof = f.proof
+        } catch let e as EvidenceError {
+            proof = e.cause(as: ForkDetected.self)?.proof
         }
         let p = try #require(proof, "fork not detected for \(sizes)")
         #expect(try rep.size() == Int64(held))

@@ -10,7 +10,7 @@ import Testing
     }
 
     static func draft(_ i: Int) -> EntryDraft {
-        EntryDraft(kind: "file", caseID: "C\(i % 3)", officer: "A01", method: "test", note: i % 2 == 0 ? nil : "n\(i)",
+        EntryDraft(kind: .file, caseID: "C\(i % 3)", officer: "A01", method: "test", note: i % 2 == 0 ? nil : "n\(i)",
                    artifacts: [Artifact(name: "f\(i)", size: Int64(i), sha256: String(repeating: "a", count: 64), sm3: String(repeating: "b", count: 64))])
     }
 
@@ -59,7 +59,7 @@ import Testing
         let keys = try home.loadKeys()
         try home.ledger.append([Self.draft(1), Self.draft(2)], sign: keys.sign)
         // Forge history below the ledger's API: change a stored leaf hash so the tree no longer matches.
-        try home.ledger.db.exec("DROP TRIGGER tree_no_update; UPDATE tree SET hash = zeroblob(32)")
+        try home.ledger.store.db.exec("DROP TRIGGER tree_no_update; UPDATE tree SET hash = zeroblob(32)")
         #expect(throws: EvidenceError.self) { try home.ledger.append([Self.draft(3)], sign: keys.sign) }
         #expect(try home.ledger.size() == 2)
     }
@@ -69,7 +69,7 @@ import Testing
         try home.ledger.append([Self.draft(1), Self.draft(2)], sign: try home.loadKeys().sign)
         for sql in ["UPDATE entries SET case_id = 'x'", "DELETE FROM entries", "DELETE FROM checkpoints",
                     "UPDATE tree SET hash = x'00'", "DELETE FROM artifacts", "UPDATE checkpoints SET note = ''"] {
-            #expect(throws: EvidenceError.self, "\(sql)") { try home.ledger.db.exec(sql) }
+            #expect(throws: EvidenceError.self, "\(sql)") { try home.ledger.store.db.exec(sql) }
         }
     }
 
@@ -100,7 +100,7 @@ import Testing
         v.checkObjects = false
         #expect(try v.run().ok)
         let seam = Int64(n / 2)
-        try home.ledger.db.exec("""
+        try home.ledger.store.db.exec("""
             DROP TRIGGER entries_no_update;
             UPDATE entries SET officer = 'FORGED' WHERE idx = 15000;
             UPDATE entries SET prev_hash = zeroblob(32) WHERE idx = \(seam);

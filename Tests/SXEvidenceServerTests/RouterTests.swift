@@ -37,7 +37,7 @@ import Testing
         }
         let p = ConsortiumPolicy(version: 1, city: "330600", created: UTCTime.now(), members: [member(city), member(county)], cosigners: ["330600"])
         try city.home.importPolicy(try p.signed(with: city.keys).serialized)
-        let service = ConsortiumService(home: city.home, keys: city.keys)
+        let service = try ConsortiumService(homePath: city.home.path)
         let config = NodeServer.Configuration(host: "127.0.0.1", port: 0, tsa: nil, nodeID: "330600", consortium: service)
         return (NodeServer.buildRouter(config).buildResponder(), city, county)
     }
@@ -84,7 +84,7 @@ import Testing
     @Test func signedPushIsCosignedAndAnchored() async throws {
         let (r, city, county) = try Self.setUp()
         let a = Artifact(name: "f", size: 1, sha256: Hex.encode(Hashing.sha256([1])), sm3: String(repeating: "0", count: 64))
-        try county.home.ledger.append([EntryDraft(kind: "file", caseID: "C", officer: "A", method: "t", note: nil, artifacts: [a])], sign: county.keys.sign)
+        try county.home.ledger.append([EntryDraft(kind: .file, caseID: "C", officer: "A", method: "t", note: nil, artifacts: [a])], sign: county.keys.sign)
         let batch = try #require(try county.home.ledger.batch(old: 0, max: 100)).serialized
         let digest = Hex.encode(Hashing.sha256(batch))
         let headers = try RequestAuth.sign(method: "POST", target: "/v1/push", bodySHA256: digest, node: "330603", to: "330600", authority: "node",

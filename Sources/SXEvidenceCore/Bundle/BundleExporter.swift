@@ -99,10 +99,10 @@ public final class BundleExporter {
             // Time stamps: on the first stamped checkpoint after the entry (the tightest bound on when it
             // existed); with its own inclusion proof when that is not the cosigned checkpoint.
             var stampSize = size
-            var tokens: [Ledger.TimestampRow] = []
+            var tokens: [TimestampRow] = []
             if let first = try home.ledger.firstStampedCheckpoint(after: e.index) {
                 stampSize = first
-                tokens = try home.ledger.grantedTimestamps(subject: "checkpoint:\(first)")
+                tokens = try home.ledger.grantedTimestamps(subject: .checkpoint(size: first))
             }
             // A verifier refuses a genTime later than the city's cosignature plus the tolerance
             // (sxevidence-bundle(5)); such tokens (a stamp retried long after) are left out.
@@ -143,7 +143,7 @@ public final class BundleExporter {
                 guard r.status == 200 else { throw client.failure(r, "锚定 / the anchor") }
                 let anchorProof = try TlogProof.parse(r.text)
                 guard let anchorEntry = anchorProof.extra, let ae = try? Ledger.parseEntry(anchorEntry, leaf: MerkleHasher().leaf(anchorEntry)),
-                      ae.kind == "anchor", let an = ae.note, (try? SignedNote.parse(an).text) == (try SignedNote.parse(cp.note).text) else {
+                      ae.entryKind == .anchor, let an = ae.note, (try? SignedNote.parse(an).text) == (try SignedNote.parse(cp.note).text) else {
                     throw EvidenceError(.verification, zh: "市级节点返回的锚定条目与检查点 \(size) 不符", en: "the city's anchor entry does not hold checkpoint \(size)")
                 }
                 try add("\(dir)/anchor/entry.json", anchorEntry)
@@ -226,36 +226,4 @@ public final class BundleExporter {
     Each item also has an evidence certificate (HTML, PDF when rendered) with the extraction-record fields.
 
     """
-}
-
-extension Ledger {
-    /// The smallest checkpoint size above `index` for which this node holds `witness`'s cosignature.
-    public func firstCosignedCheckpoint(after index: Int64, witness: String) throws -> Int64? {
-        let s = try db.statement("SELECT MIN(size) FROM cosignatures WHERE size > ? AND witness = ?")
-        s.bind(1, index).bind(2, witness)
-        defer { s.reset() }
-        guard try s.step(), !s.isNull(0) else { return nil }
-        return s.int(0)
-    }
-
-    public func firstCheckpoint(after index: Int64) throws -> Int64? {
-        let s = try db.statement("SELECT MIN(size) FROM checkpoints WHERE size > ?")
-        s.bind(1, index)
-        defer { s.reset() }
-        guard try s.step(), !s.isNull(0) else { return nil }
-        return s.int(0)
-    }
-
-    public func firstStampedCheckpoint(after index: Int64) throws -> Int64? {
-        let s = try db.statement("SELECT subject FROM timestamps WHERE status = 'granted' AND subject LIKE 'checkpoint:%'")
-        var best: Int64?
-        while try s.step() {
-            if let n = Int64((s.text(0) ?? "").dropFirst("checkpoint:".count)), n > index, best == nil || n < best! { best = n }
-        }
-        return best
-    }
-
-    public func grantedTimestamps(subject: String) throws -> [TimestampRow] {
-        try latestTimestamps().filter { $0.subject == subject && $0.status == "granted" && $0.tokenSHA256 != nil }
-    }
 }

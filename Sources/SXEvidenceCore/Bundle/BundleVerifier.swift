@@ -194,7 +194,7 @@ public struct BundleVerifier {
                     let aleaf = MerkleHasher().leaf(ab)
                     let ae = try Ledger.parseEntry(ab, leaf: aleaf)
                     let anchoredNote = try SignedNote.parse(ae.note ?? "")
-                    let holds = ae.recomputedBody == ab && ae.kind == "anchor" && ae.node == city.nodeID && anchoredNote.text == note.text
+                    let holds = ae.recomputedBody == ab && ae.entryKind == .anchor && ae.node == city.nodeID && anchoredNote.text == note.text
                     c("anchor entry", holds, "\(ae.evidenceID) kind \(ae.kind), node \(ae.node), holds checkpoint \(cp.origin) size \(cp.size): \(anchoredNote.text == note.text)")
                     stage = "anchor inclusion proof"
                     let ap = try TlogProof.parse(String(decoding: try zip.checkedBytes(app), as: UTF8.self))

@@ -85,7 +85,7 @@ public struct WACZExporter {
             guard let e = try home.ledger.entry(evidenceID: id) else {
                 throw EvidenceError(.notFound, zh: "没有证据编号 \(id)", en: "no evidence ID \(id)")
             }
-            guard e.kind == "web", let ma = e.artifacts.first(where: { $0.name == "manifest.json" }),
+            guard e.entryKind == .web, let ma = e.artifacts.first(where: { $0.name == "manifest.json" }),
                   let wa = e.artifacts.first(where: { $0.name == "capture.warc.gz" }) else {
                 throw EvidenceError(.usage, zh: "\(id) 不是网页取证，不能导出为 WACZ", en: "\(id) is not a web capture; only web captures go into a WACZ")
             }

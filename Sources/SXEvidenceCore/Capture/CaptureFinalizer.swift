@@ -143,7 +143,7 @@ extension WebCapture {
         tmpFiles.append(manifestPath)
         try POSIXFile.writeAtomically(manifestPath, CanonicalValue.object(m).canonicalBytes, mode: 0o600)
         let manifest = try store.adopt(path: manifestPath, name: "manifest.json")
-        let draft = EntryDraft(kind: "web", caseID: st.request.caseID, officer: st.request.officer,
+        let draft = EntryDraft(kind: .web, caseID: st.request.caseID, officer: st.request.officer,
                                method: Self.method(options.allowInvalidTLS), note: st.request.note, artifacts: [manifest, warc])
         let tlsWarning = st.tlsFailures.first.map { "TLS certificate verification failed: \($0.error ?? "")" }
         let url = st.request.url, requisites = st.requisites.count

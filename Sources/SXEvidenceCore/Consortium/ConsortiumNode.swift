@@ -22,16 +22,16 @@ public final class ConsortiumNode {
     /// Drop read snapshots held by finished statements, so a long-running server sees what other
     /// processes (a `sync --pull`, an `add`) committed since. Call at the start of every request.
     public func refresh() {
-        home.ledger.db.resetAll()
-        for r in replicas.values { r.db.resetAll() }
+        home.ledger.refresh()
+        for r in replicas.values { r.refresh() }
     }
 
     /// Before serving a request: the databases this process opened must still be the files at their
     /// paths. A ledger replaced (or swapped for a link) while the server runs is refused, not served.
     public func checkFiles() throws {
-        for db in [home.ledger.db] + replicas.values.map(\.db) where !db.stillAtPath {
-            throw EvidenceError(.ioError, zh: "账本数据库 \(db.path) 在服务运行期间被替换；已拒绝服务，请检查后重启 serve",
-                                en: "the ledger database \(db.path) was replaced while the server ran; refusing to serve it: check it and restart serve")
+        for l in [home.ledger] + replicas.values where !l.databaseStillAtPath {
+            throw EvidenceError(.ioError, zh: "账本数据库 \(l.databasePath) 在服务运行期间被替换；已拒绝服务，请检查后重启 serve",
+                                en: "the ledger database \(l.databasePath) was replaced while the server ran; refusing to serve it: check it and restart serve")
         }
     }
 
@@ -197,9 +197,9 @@ public final class ConsortiumNode {
                 key.name = ""
                 if checked.insert(key).inserted { try checkArtifact(a, absent: &absent) }
             }
-        } catch let f as ForkDetected {
-            try raiseFork(f.proof, member: m)
-            throw f
+        } catch let e as EvidenceError {
+            if let f = e.cause(as: ForkDetected.self) { try raiseFork(f.proof, member: m) }
+            throw e
         }
         let lines = try cosignAndAnchor(member: m, replica: replica)
         return Received(node: m.nodeID, added: outcome.added, size: outcome.checkpoint.size, absentObjects: absent, cosignature: lines)
@@ -208,7 +208,6 @@ public final class ConsortiumNode {
     public func raiseFork(_ proof: ForkProof, member m: ConsortiumPolicy.Member) throws {
         let detail = "checkpoints of \(m.origin) are inconsistent (first vs second in the proof)"
         try home.ledger.recordAlert(node: m.nodeID, kind: "fork", detail: detail, proof: String(decoding: proof.json, as: UTF8.self))
-        FileHandle.standardError.write(Data("sxevidence: ALERT fork by node \(m.nodeID) (\(m.origin)); proof stored, see `consortium alerts`\n".utf8))
     }
 
     /// Cosign the replica's latest checkpoint (when this node is a cosigner) and append an anchor
@@ -225,7 +224,7 @@ public final class ConsortiumNode {
                 let proof = ForkProof(node: m.nodeID, origin: m.origin, first: try Self.stripCosignatures(done.note, witness: keys.name),
                                       second: cp.note, path: [], detectedBy: home.config.nodeID)
                 try raiseFork(proof, member: m)
-                throw ForkDetected(proof: proof)
+                throw ForkDetected(proof: proof).asError
             }
             return try Self.cosignatureLines(done.note, witness: keys.name)
         }
@@ -240,13 +239,20 @@ public final class ConsortiumNode {
                 let proof = ForkProof(node: m.nodeID, origin: m.origin, first: try Self.stripCosignatures(w.note, witness: keys.name),
                                       second: cp.note, path: path, detectedBy: home.config.nodeID)
                 try raiseFork(proof, member: m)
-                throw ForkDetected(proof: proof)
+                throw ForkDetected(proof: proof).asError
             }
         }
+        return try cosignOrAdopt(note: cp.note, checkpoint: try Checkpoint.parse(text: try SignedNote.parse(cp.note).text), member: m)
+    }
+
+    /// `cosign`, except that when another process (or connection) cosigned the same checkpoint
+    /// first (the `cosigned` row's UNIQUE(origin, size) refused ours, and the anchor with it), its
+    /// cosignature lines are returned. Any other failure, a verification failure above all, is thrown.
+    func cosignOrAdopt(note: String, checkpoint cp: Checkpoint, member m: ConsortiumPolicy.Member) throws -> [String] {
+        guard let keys else { return [] }
         do {
-            return try cosign(note: cp.note, checkpoint: try Checkpoint.parse(text: try SignedNote.parse(cp.note).text), member: m)
-        } catch let e as EvidenceError where e.code == .verification {
-            // Another process cosigned the same checkpoint in the meantime (the insert is unique): use its lines.
+            return try cosign(note: note, checkpoint: cp, member: m)
+        } catch let e as EvidenceError where e.cause(as: AlreadyCosigned.self) != nil {
             refresh()
             guard let done = try home.ledger.cosigned(origin: m.origin, size: cp.size) else { throw e }
             return try Self.cosignatureLines(done.note, witness: keys.name)
@@ -260,7 +266,7 @@ public final class ConsortiumNode {
         let now = UInt64(Date().timeIntervalSince1970)
         let sigs = try Cosignature.sign(checkpointText: parsed.text, witness: keys, time: now)
         let cosignedNote = note + sigs.map(\.line).joined()
-        let draft = EntryDraft(kind: "anchor", caseID: "", officer: home.config.nodeID, method: "consortium-anchor",
+        let draft = EntryDraft(kind: .anchor, caseID: "", officer: home.config.nodeID, method: "consortium-anchor",
                                note: cosignedNote, artifacts: [])
         try home.ledger.append([draft], sign: keys.sign) { entries, _ in
             try self.home.ledger.insertCosigned(origin: m.origin, size: cp.size, root: cp.root, note: cosignedNote,
@@ -276,84 +282,5 @@ public final class ConsortiumNode {
     static func stripCosignatures(_ note: String, witness: String) throws -> String {
         let n = try SignedNote.parse(note)
         return SignedNote(text: n.text, signatures: n.signatures.filter { $0.name != witness }).serialized
-    }
-
-    // MARK: tlog-witness add-checkpoint
-
-    public enum WitnessAnswer: Sendable {
-        case ok([String])
-        case status(Int, String, contentType: String)
-    }
-
-    /// c2sp.org/tlog-witness add-checkpoint, for members' origins, on a node the policy names as a
-    /// cosigner. Stricter than the protocol in one way: both of the member's signatures (Ed25519 and
-    /// SM2) must be present and valid, since the anchor made from it must verify in full.
-    public func addCheckpoint(body: [UInt8]) -> WitnessAnswer {
-        do {
-            let p = try policy()
-            guard let keys, p.cosigners.contains(home.config.nodeID) else {
-                return .status(404, "this node does not witness\n", contentType: "text/plain")
-            }
-            let text = String(decoding: body, as: UTF8.self)
-            guard let sep = text.range(of: "\n\n") else { return .status(400, "malformed request\n", contentType: "text/plain") }
-            let head = text[..<sep.lowerBound].split(separator: "\n", omittingEmptySubsequences: false)
-            guard let first = head.first, first.hasPrefix("old "), let old = Int64(first.dropFirst(4)), old >= 0,
-                  String(old) == first.dropFirst(4), head.count - 1 <= 63 else {
-                return .status(400, "malformed old size line\n", contentType: "text/plain")
-            }
-            var proof: [[UInt8]] = []
-            for l in head.dropFirst() {
-                guard let h = Base64.decode(String(l)), h.count == 32 else { return .status(400, "malformed proof line\n", contentType: "text/plain") }
-                proof.append(h)
-            }
-            let noteText = String(text[sep.upperBound...])
-            guard let note = try? SignedNote.parse(noteText), let cp = try? Checkpoint.parse(text: note.text) else {
-                return .status(400, "malformed checkpoint\n", contentType: "text/plain")
-            }
-            guard let m = p.member(origin: cp.origin), m.nodeID != home.config.nodeID else {
-                return .status(404, "unknown origin\n", contentType: "text/plain")
-            }
-            let verifiers = try m.noteVerifiers()
-            let results = note.check(with: verifiers)
-            guard results.count == verifiers.count, results.allSatisfy(\.ok) else {
-                return .status(403, "the checkpoint needs valid Ed25519 and SM2 signatures by \(m.origin)\n", contentType: "text/plain")
-            }
-            guard old <= cp.size else { return .status(400, "old size exceeds checkpoint size\n", contentType: "text/plain") }
-            let latest = try home.ledger.cosigned(origin: cp.origin)
-            let held = latest?.size ?? 0
-            guard old == held else { return .status(409, "\(held)\n", contentType: "text/x.tlog.size") }
-            if cp.size == 0 && cp.root != MerkleHasher.emptyRoot { return .status(422, "bad empty root\n", contentType: "text/plain") }
-            if let latest, old == cp.size {
-                guard latest.root == cp.root else {
-                    let proofDoc = ForkProof(node: m.nodeID, origin: m.origin, first: try Self.stripCosignatures(latest.note, witness: keys.name),
-                                             second: noteText, path: [], detectedBy: home.config.nodeID)
-                    try raiseFork(proofDoc, member: m)
-                    return .status(422, "same size, different root\n", contentType: "text/plain")
-                }
-                return .ok(try Self.cosignatureLines(latest.note, witness: keys.name))
-            }
-            if old == 0 {
-                guard proof.isEmpty else { return .status(422, "proof must be empty for old size 0\n", contentType: "text/plain") }
-            } else if !MerkleVerifier.verifyConsistency(size1: old, size2: cp.size, root1: latest!.root, root2: cp.root, proof: proof) {
-                return .status(422, "consistency proof does not verify\n", contentType: "text/plain")
-            }
-            // The city's cosignature says it has verified the entries (every cosignature is anchored):
-            // it cosigns only a checkpoint its replica backs, never one whose entries it has not seen.
-            guard hasReplica(m.nodeID), let replicaCP = try replica(for: m).checkpoint(), replicaCP.size >= cp.size else {
-                return .status(422, "the entries of this checkpoint have not been pushed to this node; push them first (POST /v1/push)\n",
-                              contentType: "text/plain")
-            }
-            let replica = try replica(for: m)
-            guard try replica.root(size: cp.size) == cp.root else {
-                let path = replicaCP.size > cp.size ? try replica.consistencyPath(from: cp.size, to: replicaCP.size) : []
-                let proofDoc = ForkProof(node: m.nodeID, origin: m.origin, first: noteText, second: replicaCP.note, path: path,
-                                         detectedBy: home.config.nodeID)
-                try raiseFork(proofDoc, member: m)
-                return .status(422, "the checkpoint disagrees with the verified replica (fork)\n", contentType: "text/plain")
-            }
-            return .ok(try cosign(note: noteText, checkpoint: cp, member: m))
-        } catch {
-            return .status(500, "\(error)\n", contentType: "text/plain")
-        }
     }
 }

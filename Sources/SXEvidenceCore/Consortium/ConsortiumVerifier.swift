@@ -35,7 +35,7 @@ public struct ConsortiumVerifier {
         var anchored: [String: [Int64: [UInt8]]] = [:]
         var anchorProblems: [String: [String]] = [:]
         let alerts = try home.ledger.alerts()
-        try home.ledger.entries(kind: "anchor") { e in
+        try home.ledger.entries(kind: .anchor) { e in
             guard let text = e.note else { return }
             do {
                 let note = try SignedNote.parse(text)
@@ -67,11 +67,9 @@ public struct ConsortiumVerifier {
             if node.hasReplica(m.nodeID) {
                 r.replicated = true
                 let replica = try node.replica(for: m)
-                let pseudo = NodeHome(path: home.path,
-                                      config: NodeConfig(nodeID: m.nodeID, name: m.name, role: m.role, origin: m.origin, created: ""),
-                                      ledger: replica, store: home.store)
-                var v = LedgerVerifier(home: pseudo)
-                v.verifierKeys = try m.noteVerifiers()
+                // A replica has no time stamps of its own to check; its objects are in this node's store.
+                let keys = try m.noteVerifiers()
+                var v = LedgerVerifier(ledger: replica, objects: home.store, trustedTSAs: [], defaultKeys: { keys })
                 v.absentObjectsAllowed = true
                 v.checkObjects = checkObjects
                 r.ledger = try v.run { what, done, total in progress("\(m.nodeID) \(what)", done, total) }

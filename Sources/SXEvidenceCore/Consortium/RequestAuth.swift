@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Signed node-to-node requests (sxevidence-consortium(5), AUTHENTICATION). The sender signs
 ///
@@ -85,13 +86,11 @@ public enum RequestAuth {
     }
 }
 
-/// Nonces seen within the skew window, kept in SQLite (`nonces.db` in the node home, table
-/// seen(node, nonce, time)) so a restart does not forget them; rows older than 2 x maxSkew are
-/// pruned (their times are refused as stale anyway). `NonceCache()` keeps them in memory only.
-public final class NonceCache: @unchecked Sendable {
-    private let db: SQLiteDatabase
-    private let lock = NSLock()
-    private var lastPrune: Int64 = 0
+/// Nonces seen within the skew window, kept in SQLite (`nonces.db` in the node home, through
+/// `NonceStore`) so a restart does not forget them; rows older than 2 x maxSkew are pruned (their
+/// times are refused as stale anyway). `NonceCache()` keeps them in memory only.
+public final class NonceCache: Sendable {
+    private let store: Mutex<NonceStore>
 
     /// A store in memory (tests, and callers without a home).
     public convenience init() {
@@ -99,28 +98,11 @@ public final class NonceCache: @unchecked Sendable {
     }
 
     public init(path: String) throws {
-        db = try SQLiteDatabase(path: path, create: true)
-        try db.exec("PRAGMA journal_mode=WAL")
-        try db.exec("PRAGMA synchronous=NORMAL")
-        try db.exec("CREATE TABLE IF NOT EXISTS seen(node TEXT NOT NULL, nonce TEXT NOT NULL, time INTEGER NOT NULL, PRIMARY KEY(node, nonce))")
-        try db.exec("CREATE INDEX IF NOT EXISTS seen_time ON seen(time)")
+        store = Mutex(try NonceStore(path: path))
     }
 
     /// Record the nonce; false when it was already seen. `time` and `now` are within [0, 2^40].
     func insert(node: String, nonce: String, time: Int64, now: Int64) throws -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return try db.writeTransaction {
-            if now - lastPrune >= 60 {
-                try db.statement("DELETE FROM seen WHERE time < ?1").bind(1, now - 2 * RequestAuth.maxSkew).run()
-                lastPrune = now
-            }
-            let q = try db.statement("SELECT 1 FROM seen WHERE node = ?1 AND nonce = ?2").bind(1, node).bind(2, nonce)
-            let seen = try q.step()
-            q.reset()
-            if seen { return false }
-            try db.statement("INSERT INTO seen(node, nonce, time) VALUES (?1, ?2, ?3)").bind(1, node).bind(2, nonce).bind(3, time).run()
-            return true
-        }
+        try store.withLock { try $0.insert(node: node, nonce: nonce, time: time, now: now, pruneBefore: now - 2 * RequestAuth.maxSkew) }
     }
 }

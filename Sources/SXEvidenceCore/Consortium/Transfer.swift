@@ -107,8 +107,9 @@ public enum TransferFile {
                 do {
                     let got = try node.receive(b)
                     res.added += Int64(got.added)
-                } catch let s as StaleOldSize {
+                } catch let e as EvidenceError {
                     // A file exported with --since beyond what the receiver holds: import the earlier part first.
+                    guard let s = e.cause(as: StaleOldSize.self) else { throw e }
                     throw bad("batch starts at entry \(b.start) but only \(s.held) are held; import the earlier part first")
                 }
                 res.batches += 1

@@ -7,7 +7,7 @@ struct EntryPass {
     var artifacts: [String: (Artifact, String)] = [:]
     var first: (id: String, prevHash: [UInt8])?
 
-    static func run(db: SQLiteDatabase, from lo: Int64, to hi: Int64, nodeID: String, maxFailures: Int) throws -> EntryPass {
+    static func run(store: LedgerStore, from lo: Int64, to hi: Int64, nodeID: String, maxFailures: Int) throws -> EntryPass {
         var pass = EntryPass(leaves: HashLevel(capacity: Int(hi - lo)))
         func fail(_ id: String, _ field: String, _ expected: String, _ found: String, zh: String, en: String) {
             if pass.failures.count < maxFailures {
@@ -15,20 +15,9 @@ struct EntryPass {
             }
         }
         let hasher = MerkleHasher()
-        let rows = try db.statement("SELECT \(Ledger.entryColumns) FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx")
-        rows.bind(1, lo).bind(2, hi)
-        let arts = try db.statement("SELECT entry_idx, name, size, sha256, sm3 FROM artifacts WHERE entry_idx >= ? AND entry_idx < ? ORDER BY entry_idx, pos")
-        arts.bind(1, lo).bind(2, hi)
-        var artPending = try arts.step()
         var expectedIndex = lo
         var prev: [UInt8]?
-        while try rows.step() {
-            var e = Ledger.readEntry(rows)
-            while artPending && arts.int(0) < e.index { artPending = try arts.step() }
-            while artPending && arts.int(0) == e.index {
-                e.artifacts.append(Artifact(name: arts.text(1) ?? "", size: arts.int(2), sha256: arts.text(3) ?? "", sm3: arts.text(4) ?? ""))
-                artPending = try arts.step()
-            }
+        try store.entries.scan(from: lo, to: hi) { e in
             let id = e.evidenceID
             if pass.first == nil { pass.first = (id, e.prevHash) }
             if e.index != expectedIndex {

@@ -1,44 +1,31 @@
 import Dispatch
 import Foundation
+import Synchronization
 
-/// One problem found by `verify`, precise enough to act on: which entry, which field, what was expected.
-public struct VerifyFailure: Sendable, Codable {
-    public var evidenceID: String?
-    public var field: String
-    public var expected: String
-    public var found: String
-    public var zh: String
-    public var en: String
-
-    public func message(_ lang: Language) -> String { lang == .zh ? zh : en }
-}
-
-/// One line of the report: a group of checks with the count it covered and the time it took.
-public struct VerifyCheck: Sendable, Codable {
-    public var name: String
-    public var ok: Bool
-    public var count: Int64
-    public var seconds: Double
-    public var detail: String
-}
-
-public struct VerifyReport: Sendable, Codable {
-    public var checks: [VerifyCheck] = []
-    public var failures: [VerifyFailure] = []
-    public var ok: Bool { failures.isEmpty && checks.allSatisfy(\.ok) }
-}
-
-/// Recomputes everything a node home claims (sxevidence-ledger(5), VERIFICATION).
+/// Recomputes everything a ledger claims (sxevidence-ledger(5), VERIFICATION): entries, tree,
+/// checkpoints and their signatures, time stamps, objects. It is given what it checks against (the
+/// ledger, an object reader, the node's public keys, the trusted TSAs), not a node home
+/// (`LedgerVerifier(home:)` in Node/ builds one for a home).
 public struct LedgerVerifier {
-    public let home: NodeHome
+    public let ledger: Ledger
+    public let objects: any ObjectReader
+    /// The TSAs whose tokens are checked (their trusted certificates); tokens from others are skipped.
+    public var trustedTSAs: [TrustedTSA]
     public var checkObjects = true
-    /// Keys to check checkpoints with (a replica's node keys); default: the home's own.
+    /// Keys to check checkpoints with (a replica's node keys); default: `defaultKeys()`.
     public var verifierKeys: [NoteVerifier]?
     /// A replica may lack objects its node kept at home (sync --no-objects): count them, do not fail.
     public var absentObjectsAllowed = false
     public var maxFailures = 100
+    let defaultKeys: () throws -> [NoteVerifier]
 
-    public init(home: NodeHome) { self.home = home }
+    public init(ledger: Ledger, objects: any ObjectReader, trustedTSAs: [TrustedTSA],
+                defaultKeys: @escaping () throws -> [NoteVerifier]) {
+        self.ledger = ledger
+        self.objects = objects
+        self.trustedTSAs = trustedTSAs
+        self.defaultKeys = defaultKeys
+    }
 
     public func run(progress: (String, Int64, Int64) -> Void = { _, _, _ in }) throws -> VerifyReport {
         try CryptoSelfTest.require()
@@ -49,10 +36,8 @@ public struct LedgerVerifier {
                 failures.append(VerifyFailure(evidenceID: id, field: field, expected: expected, found: found, zh: zh, en: en))
             }
         }
-        let ledger = home.ledger
-        let db = ledger.db
-        try db.exec("BEGIN")
-        defer { try? db.exec("COMMIT") }
+        let store = ledger.store
+        return try store.readTransaction {
 
         // 1. Entries: canonical bytes, leaf hash, chain link, index and ID. Large ledgers are checked in
         // two index ranges at once, each on its own read connection; the links between ranges are
@@ -62,35 +47,30 @@ public struct LedgerVerifier {
         let total = try ledger.size()
         let parts = total >= 20_000 ? 2 : 1
         let bounds = (0...parts).map { total * Int64($0) / Int64(parts) }
-        var passes = [EntryPass?](repeating: nil, count: parts)
-        var passError: Error?
-        let nodeID = home.config.nodeID
-        let dbPath = db.path
+        let nodeID = ledger.nodeID
         let limit = maxFailures
-        passes.withUnsafeMutableBufferPointer { slots in
-            let box = UncheckedBox(slots)
-            let errorBox = UncheckedBox(NSLock())
-            nonisolated(unsafe) var firstError: Error?
+        let passes: [EntryPass]
+        if parts == 1 {
+            passes = [try EntryPass.run(store: store, from: 0, to: total, nodeID: nodeID, maxFailures: limit)]
+        } else {
+            let path = store.path
+            let results = Mutex<[Int: Result<EntryPass, any Error>]>([:])
             DispatchQueue.concurrentPerform(iterations: parts) { k in
-                do {
-                    let conn = k == 0 ? db : try SQLiteDatabase(path: dbPath, create: false)
-                    if k != 0 { try conn.exec("BEGIN") }
-                    defer { if k != 0 { try? conn.exec("COMMIT") } }
-                    box.value[k] = try EntryPass.run(db: conn, from: bounds[k], to: bounds[k + 1], nodeID: nodeID, maxFailures: limit)
-                } catch {
-                    errorBox.value.lock()
-                    if firstError == nil { firstError = error }
-                    errorBox.value.unlock()
+                let r = Result { () throws -> EntryPass in
+                    let reader = try LedgerStore.reader(path: path)
+                    return try reader.readTransaction {
+                        try EntryPass.run(store: reader, from: bounds[k], to: bounds[k + 1], nodeID: nodeID, maxFailures: limit)
+                    }
                 }
+                results.withLock { $0[k] = r }
             }
-            passError = firstError
+            passes = try results.withLock { done in try (0..<parts).map { try done[$0]!.get() } }
         }
-        if let passError { throw passError }
         var leaves = HashLevel(capacity: Int(total))
         var artifactsBySHA: [String: (Artifact, String)] = [:]
         var entriesOK = true
         var lastLeaf = LedgerEntry.zeroHash
-        for pass in passes.map({ $0! }) {
+        for pass in passes {
             if let first = pass.first, first.prevHash != lastLeaf {
                 entriesOK = false
                 fail(first.id, "prev", Hex.encode(lastLeaf), Hex.encode(first.prevHash),
@@ -112,11 +92,9 @@ public struct LedgerVerifier {
         let levels = Self.buildLevels(leaves, hasher: hasher)
         var treeOK = true
         var stored: Int64 = 0
-        let nodes = try db.statement("SELECT id, hash FROM tree ORDER BY id")
         var expectedIDs = Self.expectedNodeIDs(levels).makeIterator()
         var want = expectedIDs.next()
-        while try nodes.step() {
-            let nid = nodes.int(0)
+        try store.tree.scan { nid, h in
             stored += 1
             while let w = want, w < nid {
                 treeOK = false
@@ -130,10 +108,9 @@ public struct LedgerVerifier {
                 treeOK = false
                 fail(nil, "tree", "none", "level \(level) index \(index)", zh: "多出的树节点（层 \(level)，序号 \(index)）",
                      en: "unexpected tree node (level \(level), index \(index)) beyond the entries")
-                continue
+                return
             }
             want = expectedIDs.next()
-            let h = nodes.blob(1)
             let expect = levels[level][Int(index)]
             if h != expect {
                 treeOK = false
@@ -155,7 +132,7 @@ public struct LedgerVerifier {
         var cpOK = true
         var sigSeconds = 0.0
         var sigOK = true
-        let verifiers = try verifierKeys ?? home.verifiers()
+        let verifiers = try verifierKeys ?? defaultKeys()
         let checkpoints = try ledger.allCheckpoints()
         let source = LevelSource(levels: levels)
         let builder = MerkleProofBuilder(source: source)
@@ -164,7 +141,7 @@ public struct LedgerVerifier {
             let label = "checkpoint@\(cp.size)"
             if cp.size > leaves.count {
                 cpOK = false
-                let missing = LedgerEntry.evidenceID(node: home.config.nodeID, index: Int64(leaves.count))
+                let missing = LedgerEntry.evidenceID(node: ledger.nodeID, index: Int64(leaves.count))
                 fail(missing, "size", String(cp.size), String(leaves.count),
                      zh: "检查点 \(cp.size) 覆盖 \(cp.size) 条，但账本只有 \(leaves.count) 条：自 \(missing) 起的条目缺失",
                      en: "checkpoint at size \(cp.size) covers \(cp.size) entries but the ledger has \(leaves.count): entries from \(missing) are missing")
@@ -179,10 +156,10 @@ public struct LedgerVerifier {
             let s0 = Date()
             do {
                 let note = try SignedNote.parse(cp.note)
-                let expectedText = Checkpoint(origin: home.config.origin, size: cp.size, root: root).text
+                let expectedText = Checkpoint(origin: ledger.origin, size: cp.size, root: root).text
                 if note.text != expectedText {
                     cpOK = false
-                    fail(label, "note", Checkpoint(origin: home.config.origin, size: cp.size, root: root).text, note.text,
+                    fail(label, "note", Checkpoint(origin: ledger.origin, size: cp.size, root: root).text, note.text,
                          zh: "检查点 \(cp.size) 的签名文本与账本不符", en: "checkpoint at size \(cp.size): signed text does not match the ledger")
                 }
                 let results = note.check(with: verifiers)
@@ -212,7 +189,7 @@ public struct LedgerVerifier {
         }
         if let last = checkpoints.last, last.size < leaves.count {
             cpOK = false
-            let first = LedgerEntry.evidenceID(node: home.config.nodeID, index: last.size)
+            let first = LedgerEntry.evidenceID(node: ledger.nodeID, index: last.size)
             fail(first, "checkpoint", "a checkpoint covering \(leaves.count) entries", "latest covers \(last.size)",
                  zh: "自 \(first) 起的条目没有签名检查点覆盖", en: "entries from \(first) are not covered by any signed checkpoint")
         }
@@ -230,29 +207,24 @@ public struct LedgerVerifier {
         var pendingCount = 0
         var skipped = 0
         for row in try ledger.latestTimestamps() {
-            guard row.status == "granted", let token = row.tokenSHA256 else { pendingCount += 1; continue }
-            guard (home.config.tsa ?? []).contains(where: { $0.url == row.tsaURL }) else { skipped += 1; continue }
+            guard row.status == .granted, let token = row.tokenSHA256 else { pendingCount += 1; continue }
+            guard let tsa = trustedTSAs.first(where: { $0.url == row.tsaURL }) else { skipped += 1; continue }
             granted += 1
             let label = "timestamp:\(row.subject)"
             do {
-                guard let tsa = (home.config.tsa ?? []).first(where: { $0.url == row.tsaURL }) else {
-                    throw EvidenceError(.verification, zh: "节点配置中没有该时间戳服务的可信证书：\(row.tsaURL)",
-                                        en: "no trusted certificates for TSA \(row.tsaURL) in the node config")
-                }
                 let alg = DigestAlgorithm(rawValue: row.algorithm) ?? .sha256
-                if row.subject.hasPrefix("checkpoint:"), let size = Int64(row.subject.dropFirst("checkpoint:".count)) {
+                if let size = row.subject.checkpointSize {
                     let note = try ledger.checkpoint(size: size)?.note ?? ""
                     if Hashing.digest(alg, Array(note.utf8)) != row.digest {
-                        throw EvidenceError(.verification, zh: "时间戳所覆盖的摘要与检查点 \(size) 不符", en: "the time-stamped digest is not that of checkpoint \(size)")
+                        throw EvidenceError.verification(zh: "时间戳所覆盖的摘要与检查点 \(size) 不符", en: "the time-stamped digest is not that of checkpoint \(size)")
                     }
                 }
-                let resp = try POSIXFile.readAll(home.store.path(forSHA256: token))
+                let resp = try POSIXFile.readAll(objects.path(forSHA256: token))
                 if Hex.encode(Hashing.sha256(resp)) != token {
                     throw EvidenceError(.verification, zh: "时间戳令牌文件已被改动", en: "the stored token file was altered")
                 }
-                let caPath = tsa.ca.hasPrefix("/") ? tsa.ca : home.path + "/" + tsa.ca
                 _ = try TimeStamp.verify(response: resp, digest: row.digest, algorithm: alg, request: nil,
-                                         trustedPEM: try POSIXFile.readText(caPath))
+                                         trustedPEM: try POSIXFile.readText(tsa.caPath))
             } catch let e as EvidenceError {
                 tsOK = false
                 fail(label, "timestamp", "a valid RFC 3161 token from \(row.tsaURL)", "invalid", zh: "\(row.subject) 的时间戳：\(e.zh)", en: "\(row.subject): timestamp: \(e.en)")
@@ -271,12 +243,12 @@ public struct LedgerVerifier {
             for (sha, (a, id)) in artifactsBySHA.sorted(by: { $0.key < $1.key }) {
                 n += 1
                 progress("objects", n, Int64(artifactsBySHA.count))
-                if absentObjectsAllowed && !POSIXFile.exists(home.store.path(forSHA256: sha)) {
+                if absentObjectsAllowed && !POSIXFile.exists(objects.path(forSHA256: sha)) {
                     absent += 1
                     continue
                 }
                 do {
-                    let r = try home.store.rehash(sha256: sha)
+                    let r = try objects.rehash(sha256: sha)
                     bytes += r.size
                     if Hex.encode(r.sha256) != sha {
                         objOK = false
@@ -301,12 +273,22 @@ public struct LedgerVerifier {
         }
         report.failures = failures
         return report
+        }
     }
 
-    /// Name the first field whose column differs from what the canonical body says.
+    /// Name the first field whose column differs from what the canonical body says (the body read
+    /// with the strict reader).
     static func firstDifference(_ e: LedgerEntry) -> (String, String, String) {
-        guard let obj = try? JSONSerialization.jsonObject(with: Data(e.body)) as? [String: Any] else {
+        guard let obj = try? MiniJSON.parse(e.body), case .object = obj else {
             return ("body", "canonical JSON", "unparseable")
+        }
+        func text(_ v: MiniJSON?) -> String {
+            switch v {
+            case .string(let s)?: return s
+            case .int(let i)?: return String(i)
+            case nil: return "(none)"
+            case let other?: return "\(other)"
+            }
         }
         let columns: [(String, String)] = [
             ("case", e.caseID), ("id", e.evidenceID), ("index", String(e.index)), ("kind", e.kind), ("method", e.method),
@@ -314,14 +296,14 @@ public struct LedgerVerifier {
             ("time", e.time), ("format", LedgerEntry.format),
         ]
         for (k, v) in columns {
-            let encoded = obj[k].map { "\($0)" } ?? "(none)"
+            let encoded = text(obj[k])
             if encoded != v { return (k, encoded, v) }
         }
-        let encodedArtifacts = (obj["artifacts"] as? [[String: Any]]) ?? []
+        let encodedArtifacts = obj["artifacts"]?.array ?? []
         for (i, a) in e.artifacts.enumerated() {
-            let enc = i < encodedArtifacts.count ? encodedArtifacts[i] : [:]
+            let enc = i < encodedArtifacts.count ? encodedArtifacts[i] : MiniJSON.object([])
             for (k, v) in [("name", a.name), ("sha256", a.sha256), ("size", String(a.size)), ("sm3", a.sm3)] {
-                let ev = enc[k].map { "\($0)" } ?? "(none)"
+                let ev = text(enc[k])
                 if ev != v { return ("artifacts[\(i)].\(k)", ev, v) }
             }
         }
@@ -349,19 +331,4 @@ public struct LedgerVerifier {
         }
         return ids
     }
-}
-
-/// Hashes of one tree level in one flat buffer (32 bytes each): no allocation per hash.
-struct HashLevel {
-    private(set) var bytes: [UInt8]
-    init(capacity: Int) { bytes = []; bytes.reserveCapacity(capacity * 32) }
-    var count: Int { bytes.count / 32 }
-    mutating func append(_ h: [UInt8]) { bytes.append(contentsOf: h) }
-    mutating func append(contentsOf other: HashLevel) { bytes.append(contentsOf: other.bytes) }
-    subscript(i: Int) -> [UInt8] { Array(bytes[(i * 32)..<(i * 32 + 32)]) }
-}
-
-struct LevelSource: MerkleNodeSource {
-    let levels: [HashLevel]
-    func node(level: Int, index: Int64) throws -> [UInt8] { levels[level][Int(index)] }
 }

@@ -133,7 +133,7 @@ extension LiveCapture {
         try POSIXFile.writeAtomically(manifestPath, CanonicalValue.object(m).canonicalBytes, mode: 0o600)
         let manifest = try home.store.adopt(path: manifestPath, name: "live-manifest.json")
         try home.store.sync()
-        let draft = EntryDraft(kind: "live", caseID: request.caseID, officer: request.officer,
+        let draft = EntryDraft(kind: .live, caseID: request.caseID, officer: request.officer,
                                method: liveMethod,
                                note: request.note, artifacts: [manifest, warc])
         let (entries, _) = try home.ledger.append([draft], sign: keys.sign)

@@ -1,29 +1,15 @@
 import Foundation
 import Dispatch
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// What the ledger records about one stored file.
-public struct Artifact: Sendable, Hashable, Codable {
-    public var name: String
-    public var size: Int64
-    public var sha256: String   // lowercase hex
-    public var sm3: String      // lowercase hex
-
-    public init(name: String, size: Int64, sha256: String, sm3: String) {
-        self.name = name
-        self.size = size
-        self.sha256 = sha256
-        self.sm3 = sm3
-    }
-}
 
 /// Content-addressed, read-only object store: `objects/sha256/<2 hex>/<64 hex>`.
 /// Files are streamed once through SHA-256 and SM3 (on two threads for large files) while being
 /// copied to a temporary file, then renamed into place. `sync()` makes everything written durable
 /// with one `syncfs`, so a batch pays for one flush, not one per file.
-public final class ObjectStore: @unchecked Sendable {
+public final class ObjectStore: Sendable {
     public let root: String
     let tmpDir: String
     static let chunk = 1 << 20
@@ -31,7 +17,7 @@ public final class ObjectStore: @unchecked Sendable {
 
     private let pid = getpid()
     private let instance = UInt64.random(in: 0..<UInt64.max)
-    private let counter = ManagedAtomicCounter()
+    private let counter = Atomic<UInt64>(0)
 
     public init(root: String) {
         self.root = root
@@ -40,7 +26,7 @@ public final class ObjectStore: @unchecked Sendable {
 
     /// `<pid>-<random>-<n>.part`: the pid lets a later run remove what a killed process left.
     func nextTemporaryName() -> String {
-        "\(tmpDir)/\(pid)-\(String(instance, radix: 36))-\(counter.next()).part"
+        "\(tmpDir)/\(pid)-\(String(instance, radix: 36))-\(counter.add(1, ordering: .relaxed).newValue).part"
     }
 
     public func path(forSHA256 hex: String) -> String {
@@ -150,7 +136,7 @@ public final class ObjectStore: @unchecked Sendable {
         let fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw POSIXFile.ioError("open", root) }
         defer { close(fd) }
-        guard c_syncfs(fd) == 0 else { throw POSIXFile.ioError("syncfs", root) }
+        guard FileSync.syncfs(fd) else { throw POSIXFile.ioError("syncfs", root) }
     }
 
     /// Hash an existing object again, for `verify`.
@@ -231,7 +217,7 @@ public final class ObjectStore: @unchecked Sendable {
                 }
                 // Start writeback early so the final flush of a large file does not wait for all of it.
                 if total + Int64(n) - synced >= 16 << 20 {
-                    _ = c_sync_file_range(outFD, synced, total + Int64(n) - synced, syncFileRangeWrite)
+                    FileSync.startWriteback(outFD, offset: synced, count: total + Int64(n) - synced)
                     synced = total + Int64(n)
                 }
             }
@@ -243,37 +229,4 @@ public final class ObjectStore: @unchecked Sendable {
         if let failure { throw failure }
         return (total, sha.finish(), sm3.finish())
     }
-}
-
-// glibc declares these only under _GNU_SOURCE, which Swift's Glibc module does not set.
-@_silgen_name("syncfs") private func c_syncfs(_ fd: Int32) -> Int32
-@_silgen_name("sync_file_range") private func c_sync_file_range(_ fd: Int32, _ offset: Int64, _ nbytes: Int64, _ flags: UInt32) -> Int32
-private let syncFileRangeWrite: UInt32 = 2
-
-final class ManagedAtomicCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: UInt64 = 0
-    func next() -> UInt64 {
-        lock.lock()
-        defer { lock.unlock() }
-        value += 1
-        return value
-    }
-}
-
-final class BufferRing: @unchecked Sendable {
-    let buffers: [UnsafeMutableRawBufferPointer]
-    var count: Int { buffers.count }
-
-    init(count: Int, size: Int) {
-        buffers = (0..<count).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 64) }
-    }
-
-    func deallocate() { buffers.forEach { $0.deallocate() } }
-}
-
-/// Hands a buffer view to the SM3 worker; the ring's semaphore guarantees it is not reused meanwhile.
-struct UncheckedBox<T>: @unchecked Sendable {
-    let value: T
-    init(_ v: T) { value = v }
 }

@@ -60,7 +60,7 @@ public struct Registrar {
             for r in results {
                 switch r! {
                 case .success(let artifact):
-                    pending.append(EntryDraft(kind: "file", caseID: caseID, officer: officer, method: Self.method,
+                    pending.append(EntryDraft(kind: .file, caseID: caseID, officer: officer, method: Self.method,
                                               note: note, artifacts: [artifact]))
                     done += 1
                     progress(done)

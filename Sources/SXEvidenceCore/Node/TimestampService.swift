@@ -71,19 +71,19 @@ public struct TimestampService {
     /// Ask again for every subject whose latest attempt is pending, with the digest recorded then.
     public func retryPending() throws -> [Outcome] {
         var out: [Outcome] = []
-        for row in try home.ledger.latestTimestamps() where row.status == "pending" {
+        for row in try home.ledger.latestTimestamps() where row.status == .pending {
             // A one-off TSA (--tsa) that node.json does not list has no trust root to retry with.
             guard let tsa = configured.first(where: { $0.url == row.tsaURL }) else { continue }
             let alg = DigestAlgorithm(rawValue: row.algorithm) ?? .sha256
-            out.append(stampOne(subject: row.subject, digest: row.digest, algorithm: alg, tsa: tsa))
+            out.append(stampOne(subject: row.subject.rawValue, digest: row.digest, algorithm: alg, tsa: tsa))
         }
         return out
     }
 
     private func record(_ o: inout Outcome, digest: [UInt8]) {
         do {
-            try home.ledger.recordTimestamp(subject: o.subject, algorithm: o.algorithm, digest: digest, tsa: o.tsa,
-                                         status: o.granted ? "granted" : "pending", tokenSHA256: o.tokenSHA256,
+            try home.ledger.recordTimestamp(subject: TimestampSubject(rawValue: o.subject), algorithm: o.algorithm, digest: digest, tsa: o.tsa,
+                                         status: o.granted ? .granted : .pending, tokenSHA256: o.tokenSHA256,
                                          genTime: o.info?.genTime, serial: o.info?.serial, policy: o.info?.policy,
                                          offsetMs: o.offsetMs, error: o.error ?? o.warning)
         } catch let e as EvidenceError {
@@ -121,50 +121,5 @@ public struct TimestampService {
             throw EvidenceError.unavailable(zh: "时间戳服务返回 HTTP \(r.status)", en: "the TSA answered HTTP \(r.status)")
         }
         return r.body
-    }
-}
-
-extension Ledger {
-    public struct TimestampRow: Sendable {
-        public var id: Int64
-        public var subject: String
-        public var algorithm: String
-        public var digest: [UInt8]
-        public var tsaURL: String
-        public var status: String
-        public var tokenSHA256: String?
-        public var genTime: String?
-        public var serial: String?
-        public var error: String?
-    }
-
-    func recordTimestamp(subject: String, algorithm: String, digest: [UInt8], tsa: String, status: String, tokenSHA256: String?,
-                         genTime: String?, serial: String?, policy: String?, offsetMs: Int64?, error: String?) throws {
-        try db.writeTransaction {
-            let s = try db.statement("INSERT INTO timestamps(subject, algorithm, digest, tsa_url, status, token_sha256, gen_time, serial, policy, offset_ms, error, created) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")
-            s.bind(1, subject).bind(2, algorithm).bind(3, digest).bind(4, tsa).bind(5, status).bind(6, tokenSHA256)
-                .bind(7, genTime).bind(8, serial).bind(9, policy)
-            if let offsetMs { s.bind(10, offsetMs) }
-            s.bind(11, error).bind(12, UTCTime.now())
-            try s.run()
-        }
-    }
-
-    /// For each (subject, algorithm, TSA): the latest granted row, or the latest attempt when none was
-    /// granted (a later failed attempt does not hide a token already obtained).
-    public func latestTimestamps() throws -> [TimestampRow] {
-        let s = try db.statement("""
-            SELECT id, subject, algorithm, digest, tsa_url, status, token_sha256, gen_time, serial, error FROM timestamps
-            WHERE id IN (
-              SELECT COALESCE(MAX(CASE WHEN status = 'granted' THEN id END), MAX(id))
-              FROM timestamps GROUP BY subject, algorithm, tsa_url) ORDER BY id
-            """)
-        var out: [TimestampRow] = []
-        while try s.step() {
-            out.append(TimestampRow(id: s.int(0), subject: s.text(1) ?? "", algorithm: s.text(2) ?? "", digest: s.blob(3),
-                                    tsaURL: s.text(4) ?? "", status: s.text(5) ?? "", tokenSHA256: s.isNull(6) ? nil : s.text(6),
-                                    genTime: s.text(7), serial: s.text(8), error: s.text(9)))
-        }
-        return out
     }
 }

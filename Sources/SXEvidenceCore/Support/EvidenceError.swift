@@ -36,10 +36,11 @@ public struct EvidenceError: Error, CustomStringConvertible, Sendable {
     public let cause: (any Error & Sendable)?
 
     public init(_ code: Code, zh: String, en: String, cause: (any Error & Sendable)? = nil) {
-        precondition(!zh.isEmpty && !en.isEmpty, "every message has both languages")
+        // Every message has both languages (a test keeps empty literals out of the sources); a message
+        // built from data that came out empty falls back to the other language rather than to nothing.
         self.code = code
-        self.zh = zh
-        self.en = en
+        self.zh = zh.isEmpty ? en : zh
+        self.en = en.isEmpty ? zh : en
         self.cause = cause
     }
 
@@ -70,7 +71,7 @@ public struct EvidenceError: Error, CustomStringConvertible, Sendable {
     /// Any error as an `EvidenceError`: itself, or an internal error carrying it as the cause.
     public static func wrap(_ error: any Error) -> EvidenceError {
         if let e = error as? EvidenceError { return e }
-        return EvidenceError(.internalError, zh: "内部错误：\(error)", en: "internal error: \(error)", cause: error as? any Error & Sendable)
+        return EvidenceError(.internalError, zh: "内部错误：\(error)", en: "internal error: \(error)", cause: error)
     }
 }
 

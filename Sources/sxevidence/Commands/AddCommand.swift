@@ -60,8 +60,8 @@ struct AddCommand: ParsableCommand {
                     for e in entries {
                         let a = e.artifacts[0]
                         if c.json {
-                            text += c.jsonLine(["id": e.evidenceID, "index": e.index, "name": a.name, "size": a.size,
-                                                "sha256": a.sha256, "sm3": a.sm3, "checkpoint_size": cp.size])
+                            text += Console.jsonLine(AddedJSON(id: e.evidenceID, index: e.index, name: a.name, size: a.size,
+                                                               sha256: a.sha256, sm3: a.sm3, checkpointSize: cp.size))
                         } else {
                             text += "\(e.evidenceID)\t\(a.name)\tsha256:\(a.sha256)\tsm3:\(a.sm3)\n"
                         }
@@ -91,35 +91,7 @@ struct AddCommand: ParsableCommand {
     }
 }
 
-/// Reads lines from a file or standard input without loading it whole.
-final class LineReader {
-    private let handle: UnsafeMutablePointer<FILE>
-    private let owned: Bool
-
-    init(path: String) throws {
-        if path == "-" {
-            handle = fdopen(0, "r")!
-            owned = false
-        } else {
-            guard let f = fopen(path, "r") else {
-                throw EvidenceError(.notFound, zh: "无法打开列表文件：\(path)", en: "cannot open list file: \(path)")
-            }
-            handle = f
-            owned = true
-        }
-    }
-
-    deinit { if owned { fclose(handle) } }
-
-    func next() throws -> String? {
-        var line: UnsafeMutablePointer<CChar>?
-        var cap = 0
-        defer { free(line) }
-        let n = getline(&line, &cap, handle)
-        guard n >= 0, let line else { return nil }
-        var s = String(cString: line)
-        if s.hasSuffix("\n") { s.removeLast() }
-        if s.hasSuffix("\r") { s.removeLast() }
-        return s
-    }
+extension AddCommand {
+    /// One registered file as `add --json` prints it (a line per file).
+    struct AddedJSON: Encodable { let id: String, index: Int64, name: String, size: Int64, sha256: String, sm3: String, checkpointSize: Int64 }
 }

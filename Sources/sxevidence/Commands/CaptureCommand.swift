@@ -26,13 +26,13 @@ struct CaptureCommand: ParsableCommand {
     @Option(help: "Browser for --screenshot (default: chromium on PATH).") var browser: String?
     @Option(help: "Read URLs, one per line, from FILE (- for standard input). 从文件读取网址。") var from: String?
     @Option(help: "Transfers at once (curl multi interface). 并发数。") var concurrency: Int = 4
-    @Option(help: "Repeat the capture every DURATION (e.g. 10m, 30s) ... 定时重复。") var every: String?
+    @Option(help: "Repeat the capture every DURATION (e.g. 10m, 30s) ... 定时重复。") var every: Seconds?
     @Option(help: "... this many times in all (with --every).") var count: Int = 1
     @Option(help: "Total time limit per transfer, seconds. 超时（秒）。") var timeout: Double = 120
     @Option(name: .customLong("connect-timeout"), help: "Connect time limit, seconds.") var connectTimeout: Double = 15
     @Option(name: .customLong("max-redirects"), help: "Redirect hops to follow. 最大重定向次数。") var maxRedirects: Int = 10
     @Option(name: .customLong("max-size"), help: "Largest body stored, bytes (suffixes K, M, G); beyond it the record is truncated.")
-    var maxSize: String = "512M"
+    var maxSize = ByteSize(bytes: 512 << 20)
     @Flag(name: .customLong("allow-invalid-tls"), help: "Capture a site whose certificate does not verify; the failure is recorded. 允许无效证书。")
     var allowInvalidTLS = false
     @Option(name: .customLong("ca-file"), help: "Trust the CA certificates in this PEM file instead of the system bundle.")
@@ -57,13 +57,13 @@ struct CaptureCommand: ParsableCommand {
             guard concurrency >= 1, concurrency <= 64 else { throw usageError("--concurrency 须在 1 到 64 之间", "--concurrency must be 1 to 64") }
             guard maxRedirects >= 0 else { throw usageError("--max-redirects 不能为负", "--max-redirects must not be negative") }
             guard timeout > 0, connectTimeout > 0 else { throw usageError("超时须大于 0", "timeouts must be positive") }
-            guard let limit = parseSize(maxSize), limit > 0 else { throw usageError("--max-size 格式错误：\(maxSize)", "bad --max-size: \(maxSize)") }
+            let limit = maxSize.bytes
             if every == nil && count != 1 {
                 throw usageError("--count 须与 --every 一起使用", "--count needs --every")
             }
             var interval: Double?
             if let every {
-                guard let s = parseDuration(every), s > 0 else { throw usageError("--every 格式错误：\(every)", "bad --every: \(every)") }
+                let s = every.value
                 guard count >= 1 else { throw usageError("--count 须至少为 1", "--count must be at least 1") }
                 interval = s
             }
@@ -102,12 +102,9 @@ struct CaptureCommand: ParsableCommand {
                     c.endProgress()
                     if r.outcome == "failed" || r.outcome == "truncated" { failed += 1 }
                     if c.json {
-                        var d: [String: Any] = ["id": r.entry.evidenceID, "url": r.url, "final_url": r.finalURL, "status": r.status,
-                                                "outcome": r.outcome, "warc_sha256": r.warc.sha256, "warc_sm3": r.warc.sm3,
-                                                "manifest_sha256": r.manifest.sha256, "requisites": r.requisites]
-                        if let e = r.error { d["error"] = e }
-                        if let w = r.tlsWarning { d["tls_warning"] = w }
-                        c.emit(d)
+                        c.emit(CaptureJSON(id: r.entry.evidenceID, url: r.url, finalURL: r.finalURL, status: r.status, outcome: r.outcome,
+                                           warcSHA256: r.warc.sha256, warcSM3: r.warc.sm3, manifestSHA256: r.manifest.sha256,
+                                           requisites: r.requisites, error: r.error, tlsWarning: r.tlsWarning))
                     } else {
                         let mark = r.outcome == "ok" ? "" : "  [\(r.outcome.uppercased()): \(r.error ?? "")]"
                         c.out("\(r.entry.evidenceID)\t\(r.status)\t\(r.url)\(mark)")
@@ -146,16 +143,13 @@ struct CaptureCommand: ParsableCommand {
     }
 }
 
-func parseSize(_ s: String) -> Int64? {
-    let u = s.uppercased()
-    let mult: Int64 = u.hasSuffix("G") ? 1 << 30 : u.hasSuffix("M") ? 1 << 20 : u.hasSuffix("K") ? 1 << 10 : 1
-    let digits = mult == 1 ? u : String(u.dropLast())
-    return Int64(digits).map { $0 * mult }
-}
-
-func parseDuration(_ s: String) -> Double? {
-    let unit = s.last.map(String.init) ?? ""
-    let mult: Double = unit == "h" ? 3600 : unit == "m" ? 60 : unit == "s" ? 1 : 0
-    if mult == 0 { return Double(s) }
-    return Double(s.dropLast()).map { $0 * mult }
+/// One capture as `capture --json` prints it (a line per URL).
+struct CaptureJSON: Encodable {
+    let id: String, url: String, finalURL: String, status: Int, outcome: String
+    let warcSHA256: String, warcSM3: String, manifestSHA256: String, requisites: Int
+    let error: String?, tlsWarning: String?
+    enum CodingKeys: String, CodingKey {
+        case id, url, finalURL = "final_url", status, outcome, warcSHA256 = "warc_sha256", warcSM3 = "warc_sm3"
+        case manifestSHA256 = "manifest_sha256", requisites, error, tlsWarning = "tls_warning"
+    }
 }

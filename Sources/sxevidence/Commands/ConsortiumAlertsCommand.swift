@@ -34,10 +34,10 @@ struct ConsortiumAlertsCommand: ParsableCommand {
                 }
             }
             if c.json {
-                c.emit(["count": alerts.count, "open": open.count, "files": files, "alerts": alerts.map { a -> [String: Any] in
-                    ["id": a.id, "node": a.node, "kind": a.kind, "detail": a.detail, "created": a.created, "proof": a.proof ?? NSNull(),
-                     "acknowledged": a.acknowledged ?? NSNull()]
-                }])
+                c.emit(AlertsJSON(count: alerts.count, open: open.count, files: files, alerts: alerts.map {
+                    .init(id: $0.id, node: $0.node, kind: "\($0.kind)", detail: $0.detail, created: $0.created, proof: OrNull($0.proof),
+                          acknowledged: OrNull($0.acknowledged))
+                }))
             } else if alerts.isEmpty {
                 c.say("没有告警", "no alerts")
             } else {
@@ -53,4 +53,12 @@ struct ConsortiumAlertsCommand: ParsableCommand {
             if !open.isEmpty { throw ExitCode(EvidenceError.Code.verification.exitStatus) }
         }
     }
+}
+
+extension ConsortiumAlertsCommand {
+    struct AlertJSON: Encodable {
+        let id: Int64, node: String, kind: String, detail: String, created: String
+        let proof: OrNull<String>, acknowledged: OrNull<String>
+    }
+    struct AlertsJSON: Encodable { let count: Int, open: Int, files: [String], alerts: [AlertJSON] }
 }

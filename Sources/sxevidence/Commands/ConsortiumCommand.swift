@@ -26,17 +26,14 @@ func publishPolicy(_ home: NodeHome, _ change: (inout ConsortiumPolicy) throws -
     return p
 }
 
-func policyJSON(_ p: ConsortiumPolicy) -> [String: Any] {
-    ["version": p.version, "city": p.city, "created": p.created, "cosigners": p.cosigners,
-     "members": p.members.map { m -> [String: Any] in
-        ["node_id": m.nodeID, "name": m.name, "role": m.role.rawValue, "origin": m.origin, "endpoint": m.endpoint,
-         "ed25519": Base64.encode(m.ed25519), "sm2": Base64.encode(m.sm2)]
-     }, "tsa_roots": p.tsaRoots]
-}
+/// The policy as the consortium subcommands print it with --json.
+struct PolicyJSON: Encodable {
+    struct MemberJSON: Encodable { let nodeID: String, name: String, role: String, origin: String, endpoint: String, ed25519: String, sm2: String }
+    let version: Int64, city: String, created: String, cosigners: [String], members: [MemberJSON], tsaRoots: [String]
 
-func parseEd25519VKey(_ s: String) throws -> [UInt8] {
-    guard let v = try VerifierKey.parse(s) as? Ed25519NoteVerifier else {
-        throw usageError("--city-key 须为 Ed25519 验证公钥（sxevidence key 的第一行）", "--city-key must be an Ed25519 verifier key (first line of sxevidence key)")
+    init(_ p: ConsortiumPolicy) {
+        version = Int64(p.version); city = p.city; created = p.created; cosigners = p.cosigners; tsaRoots = p.tsaRoots
+        members = p.members.map { .init(nodeID: $0.nodeID, name: $0.name, role: $0.role.rawValue, origin: $0.origin, endpoint: $0.endpoint,
+                                        ed25519: Base64.encode($0.ed25519), sm2: Base64.encode($0.sm2)) }
     }
-    return v.publicKey
 }

@@ -17,7 +17,7 @@ struct ConsortiumImportCommand: ParsableCommand {
             let home = try NodeHome.open(global.homePath)
             let text = try POSIXFile.readText(file)
             let p = try home.importPolicy(text, trustCity: try cityKey.map(parseEd25519VKey))
-            if c.json { c.emit(policyJSON(p)) } else {
+            if c.json { c.emit(PolicyJSON(p)) } else {
                 c.say("已接受联盟策略版本 \(p.version)（\(p.members.count) 个成员）", "accepted policy version \(p.version) (\(p.members.count) members)")
             }
         }

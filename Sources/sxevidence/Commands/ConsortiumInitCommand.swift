@@ -22,7 +22,7 @@ struct ConsortiumInitCommand: ParsableCommand {
             let p = ConsortiumPolicy(version: 1, city: home.config.nodeID, created: UTCTime.now(), members: [me], cosigners: [home.config.nodeID],
                                      tsaRoots: try home.tsaRootFingerprints())
             try home.importPolicy(try p.signed(with: keys).serialized)
-            if c.json { c.emit(policyJSON(p)) } else {
+            if c.json { c.emit(PolicyJSON(p)) } else {
                 c.say("已创建联盟策略（版本 1），市级节点 \(me.nodeID)", "created consortium policy version 1 with city node \(me.nodeID)")
             }
         }

@@ -19,7 +19,7 @@ struct ConsortiumRemoveCommand: ParsableCommand {
                 p.members.removeAll { $0.nodeID == node }
                 p.cosigners.removeAll { $0 == node }
             }
-            if c.json { c.emit(policyJSON(p)) } else {
+            if c.json { c.emit(PolicyJSON(p)) } else {
                 c.say("已移除成员 \(node)，联盟策略版本 \(p.version)", "removed member \(node); policy version \(p.version)")
             }
         }

@@ -13,7 +13,7 @@ struct ConsortiumShowCommand: ParsableCommand {
         try c.run {
             let home = try NodeHome.open(global.homePath)
             let p = try home.requirePolicy()
-            if c.json { c.emit(policyJSON(p)); return }
+            if c.json { c.emit(PolicyJSON(p)); return }
             c.say("联盟策略 版本 \(p.version)（\(p.created)），市级节点 \(p.city)，联署：\(p.cosigners.joined(separator: ","))",
                   "consortium policy version \(p.version) (\(p.created)), city \(p.city), cosigners: \(p.cosigners.joined(separator: ","))")
             for m in p.members {

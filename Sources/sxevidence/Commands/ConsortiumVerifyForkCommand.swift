@@ -40,7 +40,7 @@ struct ConsortiumVerifyForkCommand: ParsableCommand {
             let city = p.cityMember
             let fp = ["ed25519": Hex.encode(Hashing.sha256(city?.ed25519 ?? [])), "sm2": Hex.encode(Hashing.sha256(city?.sm2 ?? []))]
             if c.json {
-                c.emit(["ok": true, "trust_roots_confirmed": confirmed, "node": m.nodeID, "origin": m.origin, "size1": a, "size2": b, "fingerprints": fp])
+                c.emit(ForkJSON(ok: true, trustRootsConfirmed: confirmed, node: m.nodeID, origin: m.origin, size1: a, size2: b, fingerprints: fp))
             } else {
                 c.say("分叉证明成立：节点 \(m.nodeID) 签署了互不一致的检查点（\(a) 与 \(b)）",
                       "fork proof holds: node \(m.nodeID) signed inconsistent checkpoints (sizes \(a) and \(b))")
@@ -53,5 +53,11 @@ struct ConsortiumVerifyForkCommand: ParsableCommand {
             }
             if !confirmed { throw ExitCode(2) }
         }
+    }
+}
+
+extension ConsortiumVerifyForkCommand {
+    struct ForkJSON: Encodable {
+        let ok: Bool, trustRootsConfirmed: Bool, node: String, origin: String, size1: Int64, size2: Int64, fingerprints: [String: String]
     }
 }

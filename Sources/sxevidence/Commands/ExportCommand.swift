@@ -31,13 +31,13 @@ struct ExportCommand: ParsableCommand {
                 x.progress = { c.progress($0) }
                 let r = try x.export(ids: ids, to: out)
                 c.endProgress()
-                if c.json { c.emit(["file": out, "items": r.items, "files": r.files, "artifact_bytes": r.bytes, "pdf": r.pdf]) } else {
+                if c.json { c.emit(BundleJSON(file: out, items: r.items, files: r.files, artifactBytes: r.bytes, pdf: r.pdf)) } else {
                     c.say("已导出证据包 \(out)：\(r.items) 项证据、\(r.files) 个文件\(r.pdf ? "（含 PDF 证书）" : "")",
                           "wrote bundle \(out): \(r.items) items, \(r.files) files\(r.pdf ? " (with PDF certificates)" : "")")
                 }
             case "wacz":
                 let r = try WACZExporter(home: home).export(ids: ids, to: out)
-                if c.json { c.emit(["file": out, "captures": r.captures, "pages": r.pages, "records": r.records]) } else {
+                if c.json { c.emit(WACZJSON(file: out, captures: r.captures, pages: r.pages, records: r.records)) } else {
                     c.say("已导出 WACZ \(out)：\(r.captures) 次取证、\(r.pages) 个页面", "wrote WACZ \(out): \(r.captures) captures, \(r.pages) pages")
                 }
             default:
@@ -45,4 +45,9 @@ struct ExportCommand: ParsableCommand {
             }
         }
     }
+}
+
+extension ExportCommand {
+    struct BundleJSON: Encodable { let file: String, items: Int, files: Int, artifactBytes: Int64, pdf: Bool }
+    struct WACZJSON: Encodable { let file: String, captures: Int, pages: Int, records: Int }
 }

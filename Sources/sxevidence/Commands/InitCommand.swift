@@ -36,8 +36,8 @@ struct InitCommand: ParsableCommand {
             let home = try NodeHome.create(at: global.homePath, config: cfg, keys: try keys.map(NodeHome.readKeys))
             let v = try home.verifiers()
             if c.json {
-                c.emit(["home": home.path, "node_id": cfg.nodeID, "name": cfg.name, "role": cfg.role.rawValue,
-                        "origin": cfg.origin, "vkeys": v.compactMap(vkeyOf)])
+                c.emit(InitJSON(home: home.path, nodeID: cfg.nodeID, name: cfg.name, role: cfg.role.rawValue,
+                                origin: cfg.origin, vkeys: v.compactMap(vkeyOf)))
             } else {
                 c.say("已创建节点 \(cfg.nodeID)（\(cfg.name)，\(r == .city ? "市级" : "县级")）于 \(home.path)",
                       "created node \(cfg.nodeID) (\(cfg.name), \(r.rawValue)) in \(home.path)")
@@ -48,6 +48,6 @@ struct InitCommand: ParsableCommand {
     }
 }
 
-func vkeyOf(_ v: NoteVerifier) -> String? {
-    (v as? Ed25519NoteVerifier)?.vkey ?? (v as? SM2NoteVerifier)?.vkey
+extension InitCommand {
+    struct InitJSON: Encodable { let home: String, nodeID: String, name: String, role: String, origin: String, vkeys: [String] }
 }

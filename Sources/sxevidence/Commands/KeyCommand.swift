@@ -18,10 +18,10 @@ struct KeyCommand: ParsableCommand {
             let edPEM = try POSIXFile.readText(home.keysDir + "/ed25519.pub.pem")
             let smPEM = try POSIXFile.readText(home.keysDir + "/sm2.pub.pem")
             if c.json {
-                c.emit(["node_id": home.config.nodeID, "origin": home.config.origin, "name": home.config.name, "role": home.config.role.rawValue,
-                        "ed25519": ["vkey": ed.vkey, "key_id": NoteKeyID.hex(ed.keyID), "public_key_hex": Hex.encode(ed.publicKey), "pem": edPEM],
-                        "sm2": ["vkey": sm2.vkey, "key_id": NoteKeyID.hex(sm2.keyID), "public_point_hex": Hex.encode(sm2.publicPoint), "pem": smPEM,
-                                "distinguishing_id": "1234567812345678"]])
+                c.emit(KeysJSON(nodeID: home.config.nodeID, origin: home.config.origin, name: home.config.name, role: home.config.role.rawValue,
+                                ed25519: .init(vkey: ed.vkey, keyID: NoteKeyID.hex(ed.keyID), publicKeyHex: Hex.encode(ed.publicKey), pem: edPEM),
+                                sm2: .init(vkey: sm2.vkey, keyID: NoteKeyID.hex(sm2.keyID), publicPointHex: Hex.encode(sm2.publicPoint), pem: smPEM,
+                                           distinguishingID: "1234567812345678")))
                 return
             }
             c.say("节点 \(home.config.nodeID)（\(home.config.name)）", "node \(home.config.nodeID) (\(home.config.name))")
@@ -35,4 +35,10 @@ struct KeyCommand: ParsableCommand {
             c.out(smPEM.trimmingCharacters(in: .whitespacesAndNewlines))
         }
     }
+}
+
+extension KeyCommand {
+    struct Ed25519JSON: Encodable { let vkey: String, keyID: String, publicKeyHex: String, pem: String }
+    struct SM2JSON: Encodable { let vkey: String, keyID: String, publicPointHex: String, pem: String, distinguishingID: String }
+    struct KeysJSON: Encodable { let nodeID: String, origin: String, name: String, role: String; let ed25519: Ed25519JSON; let sm2: SM2JSON }
 }

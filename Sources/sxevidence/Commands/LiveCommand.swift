@@ -17,9 +17,9 @@ struct LiveCommand: ParsableCommand {
     @Option(name: .customLong("case"), help: "Case number. 案件编号。") var caseID: String
     @Option(help: "Officer ID (制作人). 执法人员编号。") var officer: String
     @Option(help: "Free-text note. 备注。") var note: String?
-    @Option(help: "How long to record (e.g. 5m, 90s). 录制时长。") var duration: String
+    @Option(help: "How long to record (e.g. 5m, 90s). 录制时长。") var duration: Seconds
     @Option(name: .customLong("snapshot-every"), help: "Commit an entry for what was captured so far this often. 定时固定。")
-    var snapshotEvery: String?
+    var snapshotEvery: Seconds?
     @Option(help: "best, worst, or a variant NAME / RESOLUTION / BANDWIDTH. 码率选择。") var variant: String = "best"
     @Option(help: "Also capture the live room page through the web-capture path. 直播间页面。") var page: String?
     @Flag(name: .customLong("allow-invalid-tls"), help: "Record a stream whose certificate does not verify.") var allowInvalidTLS = false
@@ -30,12 +30,14 @@ struct LiveCommand: ParsableCommand {
         try c.run {
             try Registrar.validate(caseID: caseID, officer: officer)
             try WebCapture.validate(url)
-            guard let d = parseDuration(duration), d > 0, d <= 7 * 86400 else {
-                throw usageError("--duration 须在 0 到 7 天之间：\(duration)", "--duration must be more than 0 and at most 7 days: \(duration)")
+            let d = duration.value
+            guard d <= 7 * 86400 else {
+                throw usageError("--duration 不得超过 7 天", "--duration must be at most 7 days")
             }
             var every: Double?
             if let s = snapshotEvery {
-                guard let e = parseDuration(s), e > 0, e <= 86400 else { throw usageError("--snapshot-every 格式错误：\(s)", "bad --snapshot-every: \(s)") }
+                let e = s.value
+                guard e <= 86400 else { throw usageError("--snapshot-every 不得超过 1 天", "--snapshot-every must be at most 1 day") }
                 every = e
             }
             if let page { try WebCapture.validate(page) }
@@ -71,10 +73,8 @@ struct LiveCommand: ParsableCommand {
                                      variant: variant, pageEvidenceID: pageID)) { snap in
                 last = snap
                 if c.json {
-                    var o: [String: Any] = ["id": snap.entry.evidenceID, "part": snap.part, "segments": snap.segments, "gaps": snap.gaps,
-                                            "chain_head": snap.chainHead, "final": snap.final, "outcome": snap.outcome]
-                    if let r = snap.reason { o["reason"] = r }
-                    c.emit(o)
+                    c.emit(LiveJSON(id: snap.entry.evidenceID, part: snap.part, segments: snap.segments, gaps: snap.gaps,
+                                    chainHead: snap.chainHead, final: snap.final, outcome: snap.outcome, reason: snap.reason))
                 } else {
                     c.out("\(snap.entry.evidenceID)\tpart \(snap.part)\t\(snap.segments) segments\t\(snap.gaps) gaps\t\(snap.final ? snap.outcome : "snapshot")")
                 }
@@ -89,4 +89,9 @@ struct LiveCommand: ParsableCommand {
             if let l = last, l.outcome != "ok" { throw ExitCode(75) }
         }
     }
+}
+
+/// One committed part of a live capture as `live --json` prints it.
+struct LiveJSON: Encodable {
+    let id: String, part: Int, segments: Int, gaps: Int, chainHead: String, final: Bool, outcome: String, reason: String?
 }

@@ -15,10 +15,10 @@ struct LogCommand: ParsableCommand {
         let c = global.console()
         try c.run {
             let home = try NodeHome.open(global.homePath)
-            var rows: [[String: Any]] = []
+            var rows: [EntryJSON] = []
             try home.ledger.entries(caseID: caseID) { e in
                 if c.json {
-                    rows.append(entrySummary(e))
+                    rows.append(EntryJSON(e))
                 } else {
                     let names = e.artifacts.map(\.name).joined(separator: ",")
                     c.out("\(e.evidenceID)  \(e.time)  \(e.kind)  \(e.caseID)  \(e.officer)  \(names)")
@@ -27,12 +27,4 @@ struct LogCommand: ParsableCommand {
             if c.json { c.emit(rows) }
         }
     }
-}
-
-func entrySummary(_ e: LedgerEntry) -> [String: Any] {
-    var d: [String: Any] = ["id": e.evidenceID, "index": e.index, "kind": e.kind, "time": e.time, "node": e.node,
-                            "case": e.caseID, "officer": e.officer, "method": e.method,
-                            "artifacts": e.artifacts.map { ["name": $0.name, "size": $0.size, "sha256": $0.sha256, "sm3": $0.sm3] }]
-    if let n = e.note { d["note"] = n }
-    return d
 }

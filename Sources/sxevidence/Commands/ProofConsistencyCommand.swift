@@ -27,11 +27,15 @@ struct ProofConsistencyCommand: ParsableCommand {
             for h in hashes { text += Base64.encode(h) + "\n" }
             text += "\n" + cp.note
             if c.json {
-                c.emit(["old": old, "new": new, "old_root": Base64.encode(try home.ledger.root(size: old)),
-                        "new_root": Base64.encode(cp.root), "hashes": hashes.map(Base64.encode), "checkpoint": cp.note])
+                c.emit(ConsistencyJSON(old: old, new: new, oldRoot: Base64.encode(try home.ledger.root(size: old)),
+                                       newRoot: Base64.encode(cp.root), hashes: hashes.map(Base64.encode), checkpoint: cp.note))
             } else {
                 c.out(text, terminator: "")
             }
         }
     }
+}
+
+extension ProofConsistencyCommand {
+    struct ConsistencyJSON: Encodable { let old: Int64, new: Int64, oldRoot: String, newRoot: String, hashes: [String], checkpoint: String }
 }

@@ -27,11 +27,15 @@ struct ProofInclusionCommand: ParsableCommand {
             let hashes = try home.ledger.inclusionProof(index: e.index, size: cp.size)
             let proof = TlogProof(index: e.index, hashes: hashes, checkpointNote: cp.note)
             if c.json {
-                c.emit(["id": e.evidenceID, "index": e.index, "size": cp.size, "leaf_hash": Hex.encode(e.leafHash),
-                        "hashes": hashes.map(Base64.encode), "checkpoint": cp.note, "tlog_proof": proof.serialized])
+                c.emit(InclusionJSON(id: e.evidenceID, index: e.index, size: cp.size, leafHash: Hex.encode(e.leafHash),
+                                     hashes: hashes.map(Base64.encode), checkpoint: cp.note, tlogProof: proof.serialized))
             } else {
                 c.out(proof.serialized, terminator: "")
             }
         }
     }
+}
+
+extension ProofInclusionCommand {
+    struct InclusionJSON: Encodable { let id: String, index: Int64, size: Int64, leafHash: String, hashes: [String], checkpoint: String, tlogProof: String }
 }

@@ -20,11 +20,15 @@ struct RestoreCommand: ParsableCommand {
                                     cityKey: try cityKey.map(parseEd25519VKey)) { c.progress($0) }
             c.endProgress()
             if c.json {
-                c.emit(["node": r.node, "entries": r.entries, "objects": r.objects, "missing_objects": r.missingObjects, "cosignatures": r.cosignatures])
+                c.emit(RestoreJSON(node: r.node, entries: r.entries, objects: r.objects, missingObjects: r.missingObjects, cosignatures: r.cosignatures))
             } else {
                 c.say("已恢复节点 \(r.node)：\(r.entries) 条、\(r.objects) 个文件（\(r.missingObjects) 个市级节点没有），\(r.cosignatures) 个联署签名，均已校验",
                       "restored node \(r.node): \(r.entries) entries, \(r.objects) files (\(r.missingObjects) not held by the city), \(r.cosignatures) cosignatures, all verified")
             }
         }
     }
+}
+
+extension RestoreCommand {
+    struct RestoreJSON: Encodable { let node: String, entries: Int64, objects: Int, missingObjects: Int, cosignatures: Int }
 }

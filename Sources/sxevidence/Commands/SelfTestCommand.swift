@@ -13,11 +13,16 @@ struct SelfTestCommand: ParsableCommand {
         try c.run {
             let results = CryptoSelfTest.run()
             if c.json {
-                c.emit(["ok": results.allSatisfy(\.ok), "tests": results.map { ["name": $0.name, "ok": $0.ok] }])
+                c.emit(SelfTestJSON(ok: results.allSatisfy(\.ok), tests: results.map { .init(name: $0.name, ok: $0.ok) }))
             } else {
                 for r in results { c.out("\(r.ok ? "✓" : "✗") \(r.name)") }
             }
             try CryptoSelfTest.require()
         }
     }
+}
+
+extension SelfTestCommand {
+    struct TestJSON: Encodable { let name: String; let ok: Bool }
+    struct SelfTestJSON: Encodable { let ok: Bool; let tests: [TestJSON] }
 }

@@ -28,7 +28,7 @@ struct ServeCommand: AsyncParsableCommand {
                                              policy: try POSIXFile.readText(home.path + "/tsa/policy").trimmingCharacters(in: .whitespacesAndNewlines))
             }
             // The consortium API is served once the node holds a policy (or could receive one).
-            let service = ConsortiumService(home: home, keys: try home.loadKeys())
+            let service = try ConsortiumService(homePath: home.path)
             config = NodeServer.Configuration(host: String(parts[0]), port: port, tsa: tsa, nodeID: home.config.nodeID, consortium: service)
         }
         let host = config!.host

@@ -17,11 +17,7 @@ struct ShowCommand: ParsableCommand {
             let home = try NodeHome.open(global.homePath)
             let e = try lookupEntry(home, id)
             if c.json {
-                var d = entrySummary(e)
-                d["canonical_base64"] = Base64.encode(e.body)
-                d["leaf_hash"] = Hex.encode(e.leafHash)
-                d["prev_hash"] = Hex.encode(e.prevHash)
-                c.emit(d)
+                c.emit(EntryJSON(e, full: true))
                 return
             }
             c.out("\(c.t("证据编号", "evidence ID")): \(e.evidenceID)  (index \(e.index))")
@@ -42,11 +38,4 @@ struct ShowCommand: ParsableCommand {
             c.out("\(c.t("规范编码", "canonical bytes")): \(String(decoding: e.body, as: UTF8.self))")
         }
     }
-}
-
-func lookupEntry(_ home: NodeHome, _ id: String) throws -> LedgerEntry {
-    guard let e = try home.ledger.entry(evidenceID: id) else {
-        throw EvidenceError(.notFound, zh: "账本中没有证据 \(id)", en: "no evidence \(id) in this ledger")
-    }
-    return e
 }

@@ -30,7 +30,7 @@ struct SyncCommand: ParsableCommand {
             guard batch > 0 else { throw usageError("--batch 须为正数", "--batch must be positive") }
             if let export {
                 let r = try TransferFile.export(home: home, to: export, since: since, objects: !noObjects, batchEntries: batch)
-                if c.json { c.emit(["file": export, "entries": r.entries, "objects": r.objects, "batches": r.batches]) } else {
+                if c.json { c.emit(ExportJSON(file: export, entries: r.entries, objects: r.objects, batches: r.batches)) } else {
                     c.say("已导出 \(r.entries) 条（\(r.batches) 批）、\(r.objects) 个文件到 \(export)",
                           "exported \(r.entries) entries (\(r.batches) batches) and \(r.objects) files to \(export)")
                 }
@@ -41,7 +41,7 @@ struct SyncCommand: ParsableCommand {
                 let node = ConsortiumNode(home: home, keys: keys)
                 do {
                     let r = try TransferFile.importFile(importFile, into: node)
-                    if c.json { c.emit(["node": r.node, "added": r.added, "objects": r.objects, "batches": r.batches]) } else {
+                    if c.json { c.emit(ImportJSON(node: r.node, added: r.added, objects: r.objects, batches: r.batches)) } else {
                         c.say("已从 \(importFile) 导入节点 \(r.node) 的 \(r.added) 条新条目（\(r.batches) 批）、\(r.objects) 个文件，均已校验",
                               "imported \(r.added) new entries (\(r.batches) batches) and \(r.objects) files of node \(r.node) from \(importFile), all verified")
                     }
@@ -59,20 +59,20 @@ struct SyncCommand: ParsableCommand {
                 for n in nodes where p.member(n) == nil {
                     throw EvidenceError(.notFound, zh: "策略中没有成员 \(n)", en: "no member \(n) in the policy")
                 }
-                var results: [[String: Any]] = []
+                var results: [PullJSON] = []
                 var worst: EvidenceError.Code?
                 for m in targets {
                     do {
                         let r = try session.pull(m, into: node, objects: !noObjects)
                         c.endProgress()
-                        results.append(["node": m.nodeID, "ok": true, "added": r.added, "objects": r.objects, "size": r.size])
+                        results.append(PullJSON(node: m.nodeID, ok: true, added: r.added, objects: r.objects, size: r.size))
                         let cosigns = p.cosigners.contains(home.config.nodeID)
                         c.say("✓ \(m.nodeID) \(m.name)：新增 \(r.added) 条，\(r.objects) 个文件，副本 \(r.size) 条" + (cosigns ? "，已联署并锚定" : ""),
                               "✓ \(m.nodeID) \(m.name): \(r.added) new entries, \(r.objects) files, replica at \(r.size)" + (cosigns ? ", cosigned and anchored" : ""))
                     } catch {
                         c.endProgress()
-                        let e = (error as? EvidenceErrorConvertible)?.evidenceError ?? (error as? EvidenceError) ?? EvidenceError(.internalError, zh: "\(error)", en: "\(error)")
-                        results.append(["node": m.nodeID, "ok": false, "error": e.message(c.lang), "exit": Int(e.code.exitStatus)])
+                        let e = EvidenceError.wrap(error)
+                        results.append(PullJSON(node: m.nodeID, ok: false, error: e.message(c.lang), exit: Int(e.code.exitStatus)))
                         c.say("✗ \(m.nodeID) \(m.name)：\(e.zh)", "✗ \(m.nodeID) \(m.name): \(e.en)")
                         if worst == nil || e.code == .verification { worst = e.code }
                     }
@@ -84,8 +84,8 @@ struct SyncCommand: ParsableCommand {
             let r = try session.push(objects: !noObjects)
             c.endProgress()
             if c.json {
-                c.emit(["sent": r.sent, "batches": r.batches, "objects": r.objectsSent, "object_bytes": r.objectBytes,
-                        "city_size_before": r.citySize, "size": r.size, "cosigned": r.cosigned])
+                c.emit(PushJSON(sent: r.sent, batches: r.batches, objects: r.objectsSent, objectBytes: r.objectBytes,
+                                citySizeBefore: r.citySize, size: r.size, cosigned: r.cosigned))
             } else if r.sent == 0 {
                 c.say("市级节点已有全部 \(r.size) 条，无需同步", "the city already holds all \(r.size) entries; nothing to do")
             } else {
@@ -94,4 +94,15 @@ struct SyncCommand: ParsableCommand {
             }
         }
     }
+}
+
+// --json forms of sync (sxevidence(1), JSON OUTPUT).
+extension SyncCommand {
+    struct ExportJSON: Encodable { let file: String; let entries: Int64; let objects: Int; let batches: Int }
+    struct ImportJSON: Encodable { let node: String; let added: Int64; let objects: Int; let batches: Int }
+    struct PullJSON: Encodable {
+        let node: String, ok: Bool
+        var added: Int64? = nil, objects: Int? = nil, size: Int64? = nil, error: String? = nil, exit: Int? = nil
+    }
+    struct PushJSON: Encodable { let sent: Int64, batches: Int, objects: Int, objectBytes: Int64, citySizeBefore: Int64, size: Int64, cosigned: Bool }
 }

@@ -2,13 +2,6 @@ import ArgumentParser
 import Foundation
 import SXEvidenceCore
 
-struct TSACommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "tsa",
-        abstract: "The node as an RFC 3161 time-stamping authority. 节点时间戳服务。",
-        subcommands: [TSAInitCommand.self])
-}
-
 struct TSAInitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "init",
@@ -48,21 +41,4 @@ struct TSAInitCommand: ParsableCommand {
             }
         }
     }
-}
-
-/// A UUID as one decimal integer, for an OID under 2.25 (ITU-T X.667).
-func uuidInteger() -> String {
-    let u = UUID().uuid
-    let bytes = [u.0, u.1, u.2, u.3, u.4, u.5, u.6, u.7, u.8, u.9, u.10, u.11, u.12, u.13, u.14, u.15]
-    var digits: [UInt8] = [0]
-    for b in bytes {
-        var carry = Int(b)
-        for i in 0..<digits.count {
-            let v = Int(digits[i]) * 256 + carry
-            digits[i] = UInt8(v % 10)
-            carry = v / 10
-        }
-        while carry > 0 { digits.append(UInt8(carry % 10)); carry /= 10 }
-    }
-    return String(digits.reversed().map { Character(String($0)) })
 }

@@ -38,12 +38,8 @@ struct VerifyCommand: ParsableCommand {
             }
             c.endProgress()
             if c.json {
-                c.emit(["ok": report.ok, "node_id": home.config.nodeID,
-                        "checks": report.checks.map { ["name": $0.name, "ok": $0.ok, "count": $0.count, "seconds": $0.seconds, "detail": $0.detail] },
-                        "failures": report.failures.map { f -> [String: Any] in
-                            ["evidence_id": f.evidenceID ?? NSNull(), "field": f.field, "expected": f.expected, "found": f.found,
-                             "message": f.message(c.lang)]
-                        }])
+                c.emit(LedgerJSON(ok: report.ok, nodeID: home.config.nodeID, checks: report.checks,
+                                  failures: report.failures.map { .init($0, c.lang) }))
             } else {
                 c.say("密码自检通过（SHA-256、SM3、Ed25519、SM2）", "crypto self-test passed (SHA-256, SM3, Ed25519, SM2)")
                 for k in report.checks {
@@ -68,12 +64,7 @@ struct VerifyCommand: ParsableCommand {
         c.endProgress()
         let ok = reports.allSatisfy(\.ok)
         if c.json {
-            c.emit(["ok": ok, "nodes": reports.map { r -> [String: Any] in
-                ["node": r.node, "name": r.name, "ok": r.ok, "replicated": r.replicated, "size": r.size, "anchors": r.anchors,
-                 "latest_anchored": r.latestAnchored, "alerts": r.alerts, "problems": r.problems,
-                 "failures": (r.ledger?.failures ?? []).map { $0.message(c.lang) },
-                 "checks": (r.ledger?.checks ?? []).map { ["name": $0.name, "ok": $0.ok, "count": $0.count, "detail": $0.detail] }]
-            }])
+            c.emit(ConsortiumJSON(ok: ok, nodes: reports.map { .init($0, c.lang) }))
         } else {
             for r in reports {
                 if !r.replicated && r.problems.isEmpty {
@@ -99,9 +90,9 @@ struct VerifyCommand: ParsableCommand {
         c.endProgress()
         let verdict = r.verdict
         if c.json {
-            c.emit(["ok": r.ok, "verdict": verdict.rawValue, "items": r.items, "trust_roots_confirmed": r.trustRootsConfirmed, "city_key": r.cityKey,
-                    "fingerprints": r.fingerprints, "informative": r.informative,
-                    "checks": r.checks.map { ["item": $0.item, "check": $0.name, "ok": $0.ok, "unconfirmed": $0.unconfirmed, "detail": $0.detail] }])
+            c.emit(BundleJSON(ok: r.ok, verdict: verdict.rawValue, items: r.items, trustRootsConfirmed: r.trustRootsConfirmed, cityKey: r.cityKey,
+                              fingerprints: r.fingerprints, informative: r.informative,
+                              checks: r.checks.map { .init(item: $0.item, check: $0.name, ok: $0.ok, unconfirmed: $0.unconfirmed, detail: $0.detail) }))
         } else {
             let esc = Display.escape
             // Per-file digest checks are summarised unless one fails (--json lists them all).
@@ -133,5 +124,33 @@ struct VerifyCommand: ParsableCommand {
         }
         if verdict == .unconfirmed { throw ExitCode(2) }
         if !r.ok { throw ExitCode(EvidenceError.Code.verification.exitStatus) }
+    }
+}
+
+// --json forms (sxevidence(1), JSON OUTPUT), made from the same reports the text above prints.
+extension VerifyCommand {
+    struct FailureJSON: Encodable {
+        let evidenceID: OrNull<String>, field: String, expected: String, found: String, message: String
+        init(_ f: VerifyFailure, _ lang: Language) {
+            evidenceID = OrNull(f.evidenceID); field = f.field; expected = f.expected; found = f.found; message = f.message(lang)
+        }
+    }
+    struct LedgerJSON: Encodable { let ok: Bool; let nodeID: String; let checks: [VerifyCheck]; let failures: [FailureJSON] }
+    struct NodeCheckJSON: Encodable { let name: String; let ok: Bool; let count: Int64; let detail: String }
+    struct NodeJSON: Encodable {
+        let node: String, name: String, ok: Bool, replicated: Bool, size: Int64, anchors: Int, latestAnchored: Bool, alerts: Int
+        let problems: [String], failures: [String], checks: [NodeCheckJSON]
+        init(_ r: ConsortiumVerifier.NodeReport, _ lang: Language) {
+            node = r.node; name = r.name; ok = r.ok; replicated = r.replicated; size = r.size; anchors = r.anchors
+            latestAnchored = r.latestAnchored; alerts = r.alerts; problems = r.problems
+            failures = (r.ledger?.failures ?? []).map { $0.message(lang) }
+            checks = (r.ledger?.checks ?? []).map { .init(name: $0.name, ok: $0.ok, count: $0.count, detail: $0.detail) }
+        }
+    }
+    struct ConsortiumJSON: Encodable { let ok: Bool; let nodes: [NodeJSON] }
+    struct BundleCheckJSON: Encodable { let item: String, check: String, ok: Bool, unconfirmed: Bool, detail: String }
+    struct BundleJSON: Encodable {
+        let ok: Bool, verdict: String, items: Int, trustRootsConfirmed: Bool, cityKey: String
+        let fingerprints: [String: String], informative: [String], checks: [BundleCheckJSON]
     }
 }

@@ -10,8 +10,8 @@ struct VersionCommand: ParsableCommand {
 
     func run() throws {
         let c = global.console()
-        var d: [String: Any] = ["sxevidence": SXEvidence.version]
-        for (k, v) in SXEvidence.libraryVersions { d[k] = v }
+        var d = SXEvidence.libraryVersions
+        d["sxevidence"] = SXEvidence.version
         if c.json {
             c.emit(d)
         } else {

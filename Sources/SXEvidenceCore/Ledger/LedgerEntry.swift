@@ -1,22 +1,3 @@
-/// What a caller asks the ledger to record; the ledger adds index, ID, time, node and chain link.
-public struct EntryDraft: Sendable {
-    public var kind: String
-    public var caseID: String
-    public var officer: String
-    public var method: String
-    public var note: String?
-    public var artifacts: [Artifact]
-
-    public init(kind: String, caseID: String, officer: String, method: String, note: String?, artifacts: [Artifact]) {
-        self.kind = kind
-        self.caseID = caseID
-        self.officer = officer
-        self.method = method
-        self.note = note
-        self.artifacts = artifacts
-    }
-}
-
 /// One ledger entry as stored. `body` is the canonical encoding (sxevidence-ledger(5), ENTRY) and
 /// is what the leaf hash covers; the other fields are the columns it was built from.
 public struct LedgerEntry: Sendable {
@@ -24,6 +5,7 @@ public struct LedgerEntry: Sendable {
 
     public var index: Int64
     public var evidenceID: String
+    /// As signed (`EntryKind.rawValue` for every entry this version writes).
     public var kind: String
     public var time: String
     public var node: String
@@ -36,8 +18,9 @@ public struct LedgerEntry: Sendable {
     public var leafHash: [UInt8]
     public var body: [UInt8]
 
-    /// The kinds this version writes and accepts (sxevidence-ledger(5)).
-    public static let kinds = ["file", "web", "live", "anchor"]
+    /// The kind as a value of this version, or nil for a string it does not know (the field is as
+    /// signed: read from a database or a peer's bytes, so it is checked, not assumed).
+    public var entryKind: EntryKind? { EntryKind(rawValue: kind) }
     /// Clock difference allowed between nodes, and between consecutive entries' times.
     public static let timeTolerance: Double = 300
 

@@ -1,9 +1,11 @@
 import Foundation
 internal import CSXSQLite
 
-/// Owns one sqlite3 connection. Statements are cached by SQL text.
-/// Used by one thread at a time (verify hands each range its own connection).
-final class SQLiteDatabase: @unchecked Sendable {
+/// Owns one sqlite3 connection. Statements are cached by SQL text. Lives in Store/ and is used only
+/// there: nothing outside Store/ holds a connection or writes SQL (see LedgerSchema for the map).
+/// Used by one thread at a time (verify hands each range its own connection). A failure is thrown as
+/// an `EvidenceError` whose `cause` is the typed `SQLiteError`.
+final class SQLiteDatabase {
     let handle: OpaquePointer
     let path: String
     /// The file opened (device and inode), to notice a database replaced under a long-running process.
@@ -45,21 +47,9 @@ final class SQLiteDatabase: @unchecked Sendable {
 
     static var libraryVersion: String { String(cString: sqlite3_libversion()) }
 
+    /// A failure as the library reports it: an `EvidenceError` whose cause is the typed `SQLiteError`.
     static func error(_ rc: Int32, _ msg: String, _ path: String) -> EvidenceError {
-        let primary = rc & 0xff
-        if primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB {
-            return EvidenceError(.ioError, zh: "账本数据库已损坏：\(path)（\(msg)）", en: "ledger database is corrupt: \(path) (\(msg))")
-        }
-        if primary == SQLITE_FULL {
-            return EvidenceError(.ioError, zh: "磁盘已满，未写入任何内容：\(path)", en: "disk full, nothing was written: \(path)")
-        }
-        if primary == SQLITE_READONLY || primary == SQLITE_CANTOPEN || primary == SQLITE_IOERR || primary == SQLITE_PERM {
-            return EvidenceError(.ioError, zh: "账本数据库输入输出错误：\(path)（\(msg)）", en: "ledger database I/O error: \(path) (\(msg))")
-        }
-        if primary == SQLITE_CONSTRAINT {
-            return EvidenceError(.verification, zh: "账本拒绝了此操作：\(msg)", en: "the ledger refused the change: \(msg)")
-        }
-        return EvidenceError(.ioError, zh: "账本数据库错误：\(path)（\(msg)）", en: "ledger database error: \(path) (\(msg))")
+        SQLiteError(code: rc, message: msg, path: path).evidenceError
     }
 
     func fail(_ rc: Int32) -> EvidenceError {
