@@ -16,7 +16,7 @@ if args[1] == "tsa-http" {
     var reqs: [TimeStamp.Request] = []
     for _ in 0..<count { reqs.append(try TimeStamp.makeRequest(digest: digest)) }
     let t0 = Date()
-    let tokens = try TimestampBench.post(reqs.map(\.der), url: args[2], concurrency: 8)
+    let tokens = try TSAHTTPBench.post(reqs.map(\.der), url: args[2], concurrency: 8)
     let wall = Date().timeIntervalSince(t0)
     let ok = tokens.filter { !$0.isEmpty }.count
     print(String(format: "tokens=%d ok=%d wall=%.3f tokens_per_s=%.0f", count, ok, wall, Double(ok) / wall))

@@ -139,7 +139,7 @@ public final class BundleExporter {
             // The city's anchor entry for that checkpoint, with its inclusion proof in the city log.
             var anchorPair: (LedgerEntry, TlogProof)?
             if !ownLog {
-                let r = try client.request("GET", "/v1/anchors/\(home.config.nodeID)?size=\(size)")
+                let r = try client.request(.get, "/v1/anchors/\(home.config.nodeID)?size=\(size)")
                 guard r.status == 200 else { throw client.failure(r, "锚定 / the anchor") }
                 let anchorProof = try TlogProof.parse(r.text)
                 guard let anchorEntry = anchorProof.extra, let ae = try? Ledger.parseEntry(anchorEntry, leaf: MerkleHasher().leaf(anchorEntry)),

@@ -24,7 +24,7 @@ enum EnvironmentRecord {
             .map { String($0.dropFirst("PRETTY_NAME=".count)).trimmingCharacters(in: CharacterSet(charactersIn: "\"")) } ?? ""
         let resolvers = ((try? POSIXFile.readText("/etc/resolv.conf")) ?? "").split(separator: "\n")
             .filter { $0.hasPrefix("nameserver") || $0.hasPrefix("search") || $0.hasPrefix("options") }.map(String.init)
-        let ca = CurlTransfer.defaultCABundle
+        let ca = TLSOptions.defaultCAFile
         var d: [String: CanonicalValue] = [
             "tool": .string("sxevidence \(SXEvidence.version)"),
             "tool_binary_sha256": .string(fileSHA256("/proc/self/exe") ?? "unavailable"),

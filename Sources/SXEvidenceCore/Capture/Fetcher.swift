@@ -1,20 +1,7 @@
-import Foundation
-internal import CSXCurl
-
-/// A request to make: `tag` lets the caller know what it belongs to.
-struct FetchJob {
-    var url: String
-    var tag: Int
-    var verifyTLS: Bool = true
-    var requisite: Bool = false
-    var range: String? = nil
-    var timeoutMs: Int? = nil
-    /// Started before anything queued (playlist reloads must not wait behind segments).
-    var urgent: Bool = false
-}
-
-/// Runs transfers on the libcurl multi interface, at most `concurrency` at once. Completion
-/// callbacks run on the calling thread and may schedule further jobs (redirect hops, requisites).
+/// Runs evidence fetches on `CurlMulti`, at most `concurrency` at once. Completion callbacks run on
+/// the calling thread and may schedule further jobs (redirect hops, requisites). Each hop is one
+/// request (redirects are followed by the caller, so that every hop is recorded), sent and stored
+/// as received: HTTP/1.1, no transfer or content decoding, the body streamed to a temporary file.
 final class Fetcher {
     let options: FetchOptions
     let tmpDir: String
@@ -33,17 +20,11 @@ final class Fetcher {
     /// (playlist reloads); it returns nil to stop: queued jobs are dropped, transfers in flight finish.
     func run(_ initial: [FetchJob], completed: (FetchJob, HTTPExchange) throws -> [FetchJob],
              tick: (() throws -> [FetchJob]?)? = nil) throws {
-        guard let multi = curl_multi_init() else {
-            throw EvidenceError(.internalError, zh: "libcurl 初始化失败", en: "libcurl multi handle could not be created")
-        }
-        defer { curl_multi_cleanup(multi) }
+        let multi = try CurlMulti()
         var queue = initial[...]
-        var active: [UnsafeMutableRawPointer: (CurlTransfer, FetchJob)] = [:]
-        defer {
-            for (h, _) in active { curl_multi_remove_handle(multi, h) }
-        }
+        var active: [Int: (job: FetchJob, body: CaptureBody)] = [:]
         var stopping = false
-        while !queue.isEmpty || !active.isEmpty || (tick != nil && !stopping) {
+        while !queue.isEmpty || multi.count > 0 || (tick != nil && !stopping) {
             if let tick, !stopping {
                 if let more = try tick() {
                     queue = (more.filter(\.urgent) + queue + more.filter { !$0.urgent })[...]
@@ -52,41 +33,46 @@ final class Fetcher {
                     queue = []
                 }
                 if stopping && cutOnStop {
-                    for (h, (t, job)) in active {
-                        curl_multi_remove_handle(multi, h)
-                        t.finish(code: CURLE_OPERATION_TIMEDOUT)
-                        if t.exchange.truncated == nil && !t.exchange.responseHead.isEmpty { t.exchange.truncated = "time" }
-                        _ = try completed(job, t.exchange)
+                    for (id, response) in multi.cutAll() {
+                        let (job, body) = active.removeValue(forKey: id)!
+                        var ex = HTTPExchange(response, body: body)
+                        if ex.truncated == nil && !ex.responseHead.isEmpty { ex.truncated = "time" }
+                        _ = try completed(job, ex)
                     }
-                    active.removeAll()
                 }
             }
-            while active.count < concurrency, let job = queue.popFirst() {
+            while multi.count < concurrency, let job = queue.popFirst() {
                 nextID += 1
-                var o = options
-                if let ms = job.timeoutMs { o.totalTimeoutMs = ms }
-                o.range = job.range
-                let t = try CurlTransfer(url: job.url, options: o, verifyTLS: job.verifyTLS, tmpDir: tmpDir, id: nextID)
-                t.exchange.started = UTCTime.now()
-                curl_multi_add_handle(multi, t.handle)
-                active[t.handle] = (t, job)
+                let body = CaptureBody(tmpDir: tmpDir, id: nextID, maxSize: options.maxSize)
+                try multi.start(request(for: job), sink: body, tag: nextID)
+                active[nextID] = (job, body)
             }
-            var running: Int32 = 0
-            curl_multi_perform(multi, &running)
-            var left: Int32 = 0
-            while let msg = curl_multi_info_read(multi, &left) {
-                guard msg.pointee.msg == CURLMSG_DONE, let easy = msg.pointee.easy_handle else { continue }
-                let key = easy
-                guard let (t, job) = active.removeValue(forKey: key) else { continue }
-                curl_multi_remove_handle(multi, easy)
-                t.finish(code: sx_curl_msg_result(msg))
-                if let w = t.writeFailed { throw w }
-                let more = try completed(job, t.exchange)
+            for (id, response) in multi.perform() {
+                let (job, body) = active.removeValue(forKey: id)!
+                let ex = HTTPExchange(response, body: body)
+                if let w = body.failure { throw w }
+                let more = try completed(job, ex)
                 if !stopping { queue.append(contentsOf: more) }
             }
-            if running > 0 || !active.isEmpty || tick != nil {
-                curl_multi_poll(multi, nil, 0, 50, nil)
-            }
+            if multi.count > 0 || tick != nil { multi.wait(ms: 50) }
         }
+    }
+
+    /// One hop as a browser would ask for it, recorded in full.
+    private func request(for job: FetchJob) -> HTTPRequest {
+        var tls = options.tls
+        tls.verifyPeer = job.verifyTLS
+        tls.verifyHost = job.verifyTLS
+        var r = HTTPRequest(.get, job.url, headers: [
+            "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            "Accept-Language: zh-CN,zh;q=0.9,en;q=0.5", "Accept-Encoding: gzip, deflate",
+        ], tls: tls)
+        r.connectTimeoutMs = options.connectTimeoutMs
+        r.totalTimeoutMs = job.timeoutMs ?? options.totalTimeoutMs
+        r.userAgent = options.userAgent
+        r.range = job.range
+        r.asReceived = true
+        r.record = true
+        return r
     }
 }

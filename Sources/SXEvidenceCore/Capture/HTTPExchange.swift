@@ -44,3 +44,48 @@ public struct HTTPExchange: Sendable {
 
     public var isRedirect: Bool { [301, 302, 303, 307, 308].contains(status) && location != nil }
 }
+
+extension HTTPExchange {
+    /// The exchange as recorded in evidence: the response of one hop and the body it streamed.
+    init(_ r: HTTPResponse, body: CaptureBody) {
+        url = r.url
+        requestHead = r.requestHead
+        responseHead = r.head
+        let digests = body.finish(head: r.head)
+        bodyPath = body.path
+        bodySize = body.size
+        bodySHA256 = digests.sha256
+        bodySM3 = digests.sm3
+        blockSHA256 = digests.block
+        status = r.status
+        httpVersion = r.httpVersion
+        primaryIP = r.primaryIP
+        primaryPort = r.primaryPort
+        localIP = r.localIP
+        localPort = r.localPort
+        timings = r.timings
+        tlsVersion = r.tls?.version
+        tlsCipher = r.tls?.cipher
+        certificates = r.tls?.certificates ?? []
+        tlsVerified = r.tls?.verified
+        curlCode = r.curlCode
+        log = r.log
+        started = r.started
+        finished = r.finished
+        if body.cutAtLimit { truncated = "length" }
+        switch r.failure {
+        case nil:
+            break
+        case .stoppedBySink? where body.cutAtLimit:
+            break   // our own stop at --max-size
+        case .timedOut? where !responseHead.isEmpty:
+            truncated = "time"
+            error = r.error
+        case .brokenOff?:
+            truncated = "disconnect"
+            error = r.error
+        default:
+            error = r.error
+        }
+    }
+}

@@ -63,8 +63,8 @@ final class WARCWriter {
             var buf = [UInt8](repeating: 0, count: 1 << 20)
             var remaining = bodySize
             while remaining > 0 {
-                let n = read(infd, &buf, Int(min(Int64(buf.count), remaining)))
-                if n < 0 && errno == EINTR { continue }
+                let want = Int(min(Int64(buf.count), remaining))
+                let n = buf.withUnsafeMutableBytes { POSIXFile.readSome(infd, into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<want])) }
                 guard n > 0 else { throw POSIXFile.ioError("read", bodyPath) }
                 try deflate(compressor, Array(buf[0..<n]), last: false)
                 remaining -= Int64(n)
@@ -110,14 +110,8 @@ final class WARCWriter {
     }
 
     private func writeAll(_ raw: UnsafeRawBufferPointer) throws {
-        var off = 0
-        while off < raw.count {
-            let w = Glibc.write(fd, raw.baseAddress! + off, raw.count - off)
-            if w < 0 {
-                if errno == EINTR { continue }
-                throw POSIXFile.ioError(zh: "写入 WARC 文件失败", en: "cannot write the WARC file", path)
-            }
-            off += w
+        guard POSIXFile.writeAll(fd, raw) else {
+            throw POSIXFile.ioError(zh: "写入 WARC 文件失败", en: "cannot write the WARC file", path)
         }
         written += Int64(raw.count)
     }

@@ -147,7 +147,7 @@ public final class ConsortiumNode {
         let want = try holder.map { try undelivered(Array(wanted).sorted(), by: $0) } ?? missingObjects(Array(wanted).sorted())
         for d in want {
             let tmp = temporaryObjectPath()
-            let r = try c.request("GET", "/v1/objects/\(d)", toFile: tmp, maxBytes: 64 << 30, long: true)
+            let r = try c.request(.get, "/v1/objects/\(d)", toFile: tmp, maxBytes: 64 << 30, long: true)
             if r.status == 404 { unlink(tmp); missing += 1; continue }
             guard r.status == 200 else { unlink(tmp); throw c.failure(r, "对象 / object \(d)") }
             try receiveObject(tmpPath: tmp, expectedSHA256: d, holder: holder)

@@ -21,7 +21,7 @@ public enum Restore {
         let anon = try NodeClient(base: url, node: "", peer: "", key: nil)
         var text = policyText
         if text == nil {
-            let r = try anon.request("GET", "/v1/policy", sign: false)
+            let r = try anon.request(.get, "/v1/policy", sign: false)
             guard r.status == 200 else { throw anon.failure(r, "联盟策略 / the policy") }
             text = r.text
         }
@@ -44,7 +44,7 @@ public enum Restore {
         let verifiers = try me.noteVerifiers()
         while true {
             let held = try home.ledger.size()
-            let r = try c.request("GET", "/v1/replicas/\(me.nodeID)/batch?start=\(held)&max=5000")
+            let r = try c.request(.get, "/v1/replicas/\(me.nodeID)/batch?start=\(held)&max=5000")
             if r.status == 204 { break }
             guard r.status == 200 else { throw c.failure(r, "副本条目 / replica entries") }
             let b = try EntryBatch.parse(r.body)
@@ -63,7 +63,7 @@ public enum Restore {
         if let city = policy.cityMember {
             let v = try city.cosignatureVerifier()
             for cp in try home.ledger.allCheckpoints() where cp.size > 0 {
-                let r = try c.request("GET", "/v1/replicas/\(me.nodeID)/cosignature?size=\(cp.size)")
+                let r = try c.request(.get, "/v1/replicas/\(me.nodeID)/cosignature?size=\(cp.size)")
                 guard r.status == 200, let note = try? SignedNote.parse(cp.note + r.text), v.check(note.signatures, checkpointText: note.text).ok else { continue }
                 let lines = note.signatures.filter { $0.name == city.origin }.map(\.line)
                 try home.ledger.storeCosignatures(size: cp.size, witness: city.origin, lines: lines)

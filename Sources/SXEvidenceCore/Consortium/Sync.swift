@@ -61,7 +61,7 @@ public final class SyncSession {
 
     /// The latest checkpoint the city holds for us (size 0 when none).
     func remoteState(_ c: NodeClient, node: String) throws -> (Int64, String?) {
-        let r = try c.request("GET", "/v1/replicas/\(node)/checkpoint")
+        let r = try c.request(.get, "/v1/replicas/\(node)/checkpoint")
         if r.status == 204 { return (0, nil) }
         guard r.status == 200 else { throw c.failure(r, "副本状态 / replica state") }
         let note = try SignedNote.parse(r.text)
@@ -91,7 +91,7 @@ public final class SyncSession {
         var stale = 0
         while let batch = try home.ledger.batch(old: held, max: batchEntries) {
             progress("\(held)/\(local)")
-            let r = try c.request("POST", "/v1/push", body: batch.serialized)
+            let r = try c.request(.post, "/v1/push", body: batch.serialized)
             if r.status == 409, r.contentType.hasPrefix("text/x.tlog.size"), stale < 3 {
                 // The city holds a different size than it said a moment ago (a concurrent push): ask again.
                 stale += 1
@@ -117,7 +117,7 @@ public final class SyncSession {
         if held > 0, try home.ledger.cosignatureLines(size: held).isEmpty, let cp = try home.ledger.checkpoint(size: held) {
             let empty = EntryBatch(node: home.config.nodeID, start: held, bodies: [], old: held, oldRoot: try home.ledger.root(size: held),
                                    proof: [], checkpointNote: cp.note)
-            let r = try c.request("POST", "/v1/push", body: empty.serialized)
+            let r = try c.request(.post, "/v1/push", body: empty.serialized)
             if r.status == 409 && !r.contentType.hasPrefix("text/x.tlog.size") {
                 throw EvidenceError(.verification, zh: "市级节点拒绝：本节点账本与其已持有的检查点不一致（分叉），证明已由市级节点保存。\(r.text)",
                                     en: "the city refused this checkpoint: it is inconsistent with the one it holds (fork); it kept the proof. \(r.text)")
@@ -164,7 +164,7 @@ public final class SyncSession {
         var seen = Set<String>()
         let unique = artifacts.filter { seen.insert($0.sha256).inserted }
         guard !unique.isEmpty else { return (0, 0) }
-        let r = try c.request("POST", "/v1/objects/missing", body: Array(unique.map(\.sha256).joined(separator: "\n").utf8) + [0x0A])
+        let r = try c.request(.post, "/v1/objects/missing", body: Array(unique.map(\.sha256).joined(separator: "\n").utf8) + [0x0A])
         guard r.status == 200 else { throw c.failure(r, "对象清单 / the object list") }
         let missing = Set(r.text.split(separator: "\n").map(String.init))
         var sent = 0
@@ -173,7 +173,7 @@ public final class SyncSession {
         var inBundle = 0
         func flush() throws {
             guard inBundle > 0 else { return }
-            let r = try c.request("POST", "/v1/objects", body: bundle)
+            let r = try c.request(.post, "/v1/objects", body: bundle)
             guard r.status == 200 else { throw c.failure(r, "对象 / the objects") }
             bundle = Array(ObjectBundle.header.utf8)
             inBundle = 0
@@ -186,7 +186,7 @@ public final class SyncSession {
                 inBundle += 1
                 if bundle.count >= ObjectBundle.bundleLimit { try flush() }
             } else {
-                let r = try c.request("PUT", "/v1/objects/\(a.sha256)", uploadFile: path, uploadSHA256: a.sha256, long: true)
+                let r = try c.request(.put, "/v1/objects/\(a.sha256)", uploadFile: path, uploadSHA256: a.sha256, long: true)
                 guard r.status == 200 else { throw c.failure(r, "对象 / object \(a.sha256)") }
             }
             sent += 1
@@ -214,7 +214,7 @@ public final class SyncSession {
         while true {
             let held = try replica.checkpoint()?.size ?? 0
             res.size = held
-            let r = try c.request("GET", "/v1/batch?start=\(held)&max=\(batchEntries)")
+            let r = try c.request(.get, "/v1/batch?start=\(held)&max=\(batchEntries)")
             if r.status == 204 { break }
             guard r.status == 200 else { throw c.failure(r, "条目 / entries") }
             let batch = try EntryBatch.parse(r.body)

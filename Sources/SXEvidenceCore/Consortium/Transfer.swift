@@ -131,13 +131,11 @@ public enum TransferFile {
         func fill() throws -> Bool {
             if pos > 0 { buf.removeFirst(pos); pos = 0 }
             var chunk = [UInt8](repeating: 0, count: 1 << 20)
-            while true {
-                let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-                if n < 0 { if errno == EINTR { continue }; throw POSIXFile.ioError("read", "transfer file") }
-                if n == 0 { eof = true; return false }
-                buf += chunk[0..<n]
-                return true
-            }
+            let n = chunk.withUnsafeMutableBytes { POSIXFile.readSome(fd, into: $0) }
+            if n < 0 { throw POSIXFile.ioError("read", "transfer file") }
+            if n == 0 { eof = true; return false }
+            buf += chunk[0..<n]
+            return true
         }
 
         func line() throws -> String? {
@@ -167,8 +165,7 @@ public enum TransferFile {
             while left > 0 {
                 if pos == buf.count, try !fill() { return false }
                 let take = Int(min(left, Int64(buf.count - pos)))
-                let w = buf[pos..<(pos + take)].withUnsafeBytes { write(out, $0.baseAddress, take) }
-                guard w == take else { throw POSIXFile.ioError("write", path) }
+                guard buf[pos..<(pos + take)].withUnsafeBytes({ POSIXFile.writeAll(out, $0) }) else { throw POSIXFile.ioError("write", path) }
                 pos += take
                 left -= Int64(take)
             }

@@ -24,11 +24,7 @@ extension LiveCapture {
         switch kind {
         case .flv:
             stopReason = stopReason ?? (ex.truncated == "time" ? "duration reached" : "the FLV response ended")
-            if let p = ex.bodyPath, let fd = Optional(open(p, O_RDONLY)), fd >= 0 {
-                var raw = [UInt8](repeating: 0, count: 64)
-                let got = read(fd, &raw, 64)
-                close(fd)
-                var head = Array(raw.prefix(max(0, got)))
+            if let p = ex.bodyPath, var head = try? POSIXFile.readPrefix(p, 64) {
                 // A chunked response starts with a chunk-size line; the FLV header follows it.
                 if ex.header("transfer-encoding")?.lowercased().contains("chunked") == true,
                    let nl = head.firstIndex(of: 0x0A) { head = Array(head[(nl + 1)...]) }

@@ -42,7 +42,7 @@ public struct TimestampService {
             let caPath = tsa.ca.hasPrefix("/") ? tsa.ca : home.path + "/" + tsa.ca
             let trusted = try POSIXFile.readText(caPath)
             let req = try TimeStamp.makeRequest(digest: digest, algorithm: algorithm)
-            let response = try Self.post(req.der, to: tsa.url, tmpDir: home.store.tmpDir)
+            let response = try Self.post(req.der, to: tsa.url)
             let asked = Date()
             let info = try TimeStamp.verify(response: response, digest: digest, algorithm: algorithm, request: req, trustedPEM: trusted)
             let tokenPath = "\(home.store.tmpDir)/\(getpid())-\(UInt32.random(in: 0...UInt32.max)).tsr"
@@ -96,54 +96,30 @@ public struct TimestampService {
         }
     }
 
-    /// POST a TimeStampReq with libcurl (the one fetch path) and return the body of a 200 answer.
-    static func post(_ body: [UInt8], to url: String, tmpDir: String) throws -> [UInt8] {
-        var options = FetchOptions()
-        options.postBody = body
-        options.postContentType = "application/timestamp-query"
-        options.totalTimeoutMs = 20_000
-        options.connectTimeoutMs = 5_000
-        options.maxSize = 1 << 20
-        var result: HTTPExchange?
-        try Fetcher(options: options, tmpDir: tmpDir, concurrency: 1).run([FetchJob(url: url, tag: 0)]) { _, ex in
-            result = ex
-            return []
-        }
-        guard let ex = result else { throw EvidenceError(.ioError, zh: "时间戳服务无应答", en: "no answer from the TSA") }
-        defer { if let p = ex.bodyPath { unlink(p) } }
-        if let e = ex.error { throw EvidenceError(.ioError, zh: "无法连接时间戳服务 \(url)：\(e)", en: "cannot reach the TSA \(url): \(e)") }
-        guard ex.status == 200 else {
-            throw EvidenceError(.ioError, zh: "时间戳服务返回 HTTP \(ex.status)", en: "the TSA answered HTTP \(ex.status)")
-        }
-        return try ex.bodyPath.map(POSIXFile.readAll) ?? []
-    }
-}
+    /// The largest answer accepted from a TSA.
+    public static let maxAnswer = 1 << 20
 
-/// For scripts/bench: many requests over the one fetch path (curl multi), bodies returned in order.
-public enum TimestampBench {
-    public static func post(_ bodies: [[UInt8]], url: String, concurrency: Int) throws -> [[UInt8]] {
-        final class Results: @unchecked Sendable { var v: [[UInt8]] = [] }
-        let out = Results()
-        out.v = [[UInt8]](repeating: [], count: bodies.count)
-        let tmp = NSTemporaryDirectory()
-        // One Fetcher per request body (the body is part of the transfer options), run in windows.
-        var i = 0
-        while i < bodies.count {
-            let window = min(concurrency, bodies.count - i)
-            let group = DispatchGroup()
-            let lock = NSLock()
-            for k in 0..<window {
-                let idx = i + k
-                group.enter()
-                DispatchQueue.global().async {
-                    defer { group.leave() }
-                    let r = (try? TimestampService.post(bodies[idx], to: url, tmpDir: tmp)) ?? []
-                    lock.lock(); out.v[idx] = r; lock.unlock()
-                }
-            }
-            group.wait()
-            i += window
+    /// A TimeStampReq as it is sent (sxevidence-timestamp(5), OBTAINING TOKENS): an HTTP/1.1 POST,
+    /// 5 s to connect, 20 s in all, the server certificate verified against the system CA bundle.
+    public static func request(_ der: [UInt8], to url: String) -> HTTPRequest {
+        var r = HTTPRequest(.post, url, headers: ["Content-Type: application/timestamp-query", "Accept: */*"], body: .bytes(der))
+        r.connectTimeoutMs = 5_000
+        r.totalTimeoutMs = 20_000
+        r.userAgent = "sxevidence/\(SXEvidence.version)"
+        r.http11Only = true
+        return r
+    }
+
+    /// POST a TimeStampReq with the HTTP client, from memory into memory, and return the body of a
+    /// 200 answer.
+    static func post(_ der: [UInt8], to url: String) throws -> [UInt8] {
+        let r = try HTTPClient().send(request(der, to: url), limit: maxAnswer)
+        if let e = r.error {
+            throw EvidenceError.unavailable(zh: "无法连接时间戳服务 \(url)：\(e)", en: "cannot reach the TSA \(url): \(e)")
         }
-        return out.v
+        guard r.status == 200 else {
+            throw EvidenceError.unavailable(zh: "时间戳服务返回 HTTP \(r.status)", en: "the TSA answered HTTP \(r.status)")
+        }
+        return r.body
     }
 }

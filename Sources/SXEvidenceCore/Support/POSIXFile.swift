@@ -39,16 +39,8 @@ public enum POSIXFile {
         let tmp = path + ".tmp.\(getpid())"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard fd >= 0 else { throw ioError("open", tmp) }
-        var ok = true
-        var err: Int32 = 0
-        bytes.withUnsafeBytes { buf in
-            var off = 0
-            while off < buf.count {
-                let n = write(fd, buf.baseAddress! + off, buf.count - off)
-                if n < 0 { if errno == EINTR { continue }; ok = false; err = errno; return }
-                off += n
-            }
-        }
+        var ok = bytes.withUnsafeBytes { writeAll(fd, $0) }
+        var err: Int32 = ok ? 0 : errno
         if ok && fsync(fd) != 0 { ok = false; err = errno }
         fchmod(fd, mode)
         close(fd)
@@ -57,7 +49,8 @@ public enum POSIXFile {
         try fsyncDirectory(parent(path))
     }
 
-    /// Write all of `raw` to `fd`, retrying short writes and EINTR; false on any other error (errno set).
+    /// The one write loop: all of `raw` to `fd`, retrying short writes and EINTR; false on any other
+    /// error (errno set).
     public static func writeAll(_ fd: Int32, _ raw: UnsafeRawBufferPointer) -> Bool {
         var off = 0
         while off < raw.count {
@@ -68,15 +61,58 @@ public enum POSIXFile {
         return true
     }
 
-    /// Call `body` with each chunk read from `fd` until end of file.
-    public static func readChunks(_ fd: Int32, name: String, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
-        var buf = [UInt8](repeating: 0, count: 1 << 20)
+    /// `writeAll`, throwing an I/O error that names `path` (what `fd` was opened as).
+    public static func writeAll(fd: Int32, _ raw: UnsafeRawBufferPointer, path: String) throws {
+        guard writeAll(fd, raw) else { throw ioError(zh: "写入失败", en: "cannot write", path) }
+    }
+
+    public static func writeAll(fd: Int32, _ bytes: [UInt8], path: String) throws {
+        try bytes.withUnsafeBytes { try writeAll(fd: fd, $0, path: path) }
+    }
+
+    /// The one read call: at most `buffer.count` bytes from `fd`, retrying EINTR. Returns the count
+    /// read, 0 at end of file, -1 on any other error (errno set).
+    public static func readSome(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        guard buffer.count > 0 else { return 0 }
         while true {
-            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; throw ioError("read", name) }
+            let n = read(fd, buffer.baseAddress, buffer.count)
+            if n < 0 && errno == EINTR { continue }
+            return n
+        }
+    }
+
+    /// Call `body` with each chunk read from `fd` until end of file.
+    public static func readChunks(_ fd: Int32, name: String, chunkSize: Int = 1 << 20,
+                                  _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        var buf = [UInt8](repeating: 0, count: chunkSize)
+        while true {
+            let n = buf.withUnsafeMutableBytes { readSome(fd, into: $0) }
+            if n < 0 { throw ioError("read", name) }
             if n == 0 { return }
             try buf.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
         }
+    }
+
+    /// Up to `count` bytes from `fd` (fewer only at end of file), reading until they are there.
+    public static func readUpTo(_ fd: Int32, _ count: Int, name: String) throws -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: count)
+        var got = 0
+        while got < count {
+            let n = out.withUnsafeMutableBytes { readSome(fd, into: UnsafeMutableRawBufferPointer(rebasing: $0[got...])) }
+            if n < 0 { throw ioError("read", name) }
+            if n == 0 { break }
+            got += n
+        }
+        out.removeLast(count - got)
+        return out
+    }
+
+    /// The first `count` bytes of the file at `path` (all of it when shorter).
+    public static func readPrefix(_ path: String, _ count: Int) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw ioError("open", path) }
+        defer { close(fd) }
+        return try readUpTo(fd, count, name: path)
     }
 
     public static func fsyncDirectory(_ dir: String) throws {
@@ -96,13 +132,7 @@ public enum POSIXFile {
         guard fd >= 0 else { throw ioError("open", path) }
         defer { close(fd) }
         var out = [UInt8]()
-        var buf = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = read(fd, &buf, buf.count)
-            if n < 0 { if errno == EINTR { continue }; throw ioError("read", path) }
-            if n == 0 { break }
-            out.append(contentsOf: buf[0..<n])
-        }
+        try readChunks(fd, name: path, chunkSize: 65536) { out.append(contentsOf: $0) }
         return out
     }
 
