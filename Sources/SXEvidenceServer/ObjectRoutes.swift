@@ -25,8 +25,10 @@ extension ConsortiumService {
                                 defer { close(fd) }
                                 var buf = [UInt8](repeating: 0, count: 1 << 20)
                                 while true {
-                                    let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-                                    if n <= 0 { break }
+                                    let n = buf.withUnsafeMutableBytes { POSIXFile.readSome(fd, into: $0) }
+                                    // A read error must not pass for the end of the object: the body is cut short, not completed.
+                                    if n < 0 { throw EvidenceError.ioError(zh: "读取证据文件失败", en: "cannot read the object: \(POSIXFile.errnoText())") }
+                                    if n == 0 { break }
                                     try await writer.write(ByteBuffer(bytes: buf[0..<n]))
                                 }
                                 try await writer.finish(nil)

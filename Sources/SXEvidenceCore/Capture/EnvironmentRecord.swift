@@ -75,12 +75,7 @@ enum EnvironmentRecord {
         guard !path.isEmpty, let fd = Optional(open(path, O_RDONLY | O_CLOEXEC)), fd >= 0 else { return nil }
         defer { close(fd) }
         let d = StreamingDigest(.sha256)
-        var buf = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = read(fd, &buf, buf.count)
-            if n <= 0 { break }
-            buf.withUnsafeBytes { d.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-        }
+        guard (try? POSIXFile.readChunks(fd, name: path, chunkSize: 1 << 16, { d.update($0) })) != nil else { return nil }
         return Hex.encode(d.finish())
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -50,12 +51,12 @@ public final class LiveCapture {
     /// Set from a signal handler: ends the capture cleanly at the next turn.
     public let stopFlag = StopFlag()
 
-    public final class StopFlag: @unchecked Sendable {
-        private let lock = NSLock()
-        private var value = false
+    /// Set from a signal handler's queue, read by the capture loop.
+    public final class StopFlag: Sendable {
+        private let value = Atomic<Bool>(false)
         public init() {}
-        public func set() { lock.lock(); value = true; lock.unlock() }
-        public var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+        public func set() { value.store(true, ordering: .releasing) }
+        public var isSet: Bool { value.load(ordering: .acquiring) }
     }
 
     public init(home: NodeHome, keys: NodeKeys) {

@@ -181,16 +181,12 @@ public final class ObjectStore: Sendable {
         loop: while true {
             free.wait()
             let buf = ring.buffers[slot]
-            var n = 0
-            while true {
-                if let range {
-                    let want = min(Int64(buf.count), range.length - total)
-                    n = want <= 0 ? 0 : pread(inFD, buf.baseAddress, Int(want), off_t(range.offset + total))
-                } else {
-                    n = read(inFD, buf.baseAddress, buf.count)
-                }
-                if n < 0 && errno == EINTR { continue }
-                break
+            let n: Int
+            if let range {
+                let want = min(Int64(buf.count), range.length - total)
+                n = want <= 0 ? 0 : POSIXFile.readSome(inFD, into: UnsafeMutableRawBufferPointer(rebasing: buf[0..<Int(want)]), at: range.offset + total)
+            } else {
+                n = POSIXFile.readSome(inFD, into: UnsafeMutableRawBufferPointer(buf))
             }
             if n < 0 { failure = POSIXFile.ioError("read", sourceName); free.signal(); break }
             if n == 0 { free.signal(); break }
@@ -204,16 +200,9 @@ public final class ObjectStore: Sendable {
             sha.update(view)
             also?(view)
             if let outFD {
-                var off = 0
-                while off < n {
-                    let w = write(outFD, view.baseAddress! + off, n - off)
-                    if w < 0 {
-                        if errno == EINTR { continue }
-                        failure = POSIXFile.ioError(zh: "写入证据库失败", en: "cannot write to the object store",
-                                                    tmpName ?? "", errno)
-                        break loop
-                    }
-                    off += w
+                guard POSIXFile.writeAll(outFD, view) else {
+                    failure = POSIXFile.ioError(zh: "写入证据库失败", en: "cannot write to the object store", tmpName ?? "", errno)
+                    break loop
                 }
                 // Start writeback early so the final flush of a large file does not wait for all of it.
                 if total + Int64(n) - synced >= 16 << 20 {

@@ -81,6 +81,40 @@ public enum POSIXFile {
         }
     }
 
+    /// `readSome` at a file offset (pread), for readers that must not move the file position.
+    public static func readSome(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) -> Int {
+        guard buffer.count > 0 else { return 0 }
+        while true {
+            let n = pread(fd, buffer.baseAddress, buffer.count, off_t(offset))
+            if n < 0 && errno == EINTR { continue }
+            return n
+        }
+    }
+
+    /// Exactly `count` bytes of `fd` at `offset`; a short file is an error (`truncated`).
+    public static func readExactly(_ fd: Int32, at offset: Int64, count: Int, name: String, truncated: () -> EvidenceError) throws -> [UInt8] {
+        var b = [UInt8](repeating: 0, count: count)
+        var got = 0
+        while got < count {
+            let n = b.withUnsafeMutableBytes { readSome(fd, into: UnsafeMutableRawBufferPointer(rebasing: $0[got...]), at: offset + Int64(got)) }
+            if n < 0 { throw ioError("read", name) }
+            if n == 0 { throw truncated() }
+            got += n
+        }
+        return b
+    }
+
+    /// `writeAll` at a file offset (pwrite): all of `raw`, retrying short writes and EINTR.
+    public static func writeAll(_ fd: Int32, _ raw: UnsafeRawBufferPointer, at offset: Int64) -> Bool {
+        var off = 0
+        while off < raw.count {
+            let w = pwrite(fd, raw.baseAddress! + off, raw.count - off, off_t(offset) + off_t(off))
+            if w < 0 { if errno == EINTR { continue }; return false }
+            off += w
+        }
+        return true
+    }
+
     /// Call `body` with each chunk read from `fd` until end of file.
     public static func readChunks(_ fd: Int32, name: String, chunkSize: Int = 1 << 20,
                                   _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
