@@ -43,6 +43,29 @@ import Testing
         #expect(viaEnv.err.contains("elsewhere"))
     }
 
+    /// Usage errors speak the officer's language (sxevidence(1), --lang): a Chinese first line under
+    /// LANG=zh or --lang zh, English otherwise; sizes and durations are range-checked before parsing
+    /// finishes (an overflowing --max-size is a usage error, not a crash).
+    @Test func usageErrorsInBothLanguages() throws {
+        let s = Scratch("usage")
+        let zh = try s.sx(["show"], env: ["LANG": "zh_CN.UTF-8"])
+        #expect(zh.status == 64 && zh.err.hasPrefix("错误：缺少参数 <id>"), "\(zh.err)")
+        let en = try s.sx(["show"])
+        #expect(en.status == 64 && en.err.hasPrefix("Error: Missing expected argument '<id>'"), "\(en.err)")
+        let forced = try s.sx(["capture", "--lang", "zh", "--max-size", "5Q", "--case", "C", "--officer", "A", "http://127.0.0.1:9/"])
+        #expect(forced.status == 64 && forced.err.hasPrefix("错误：--max-size <max-size> 的取值 5Q 无效"), "\(forced.err)")
+        for bad in ["99999999999G", "0", "-1K", "1.5M", "K"] {
+            let r = try s.sx(["capture", "--max-size=\(bad)", "--case", "C", "--officer", "A", "http://127.0.0.1:9/"])
+            #expect(r.status == 64 && r.err.contains("'\(bad)' is invalid for '--max-size"), "\(bad): \(r.status) \(r.err)")
+        }
+        for bad in ["0", "-5s", "nan", "inf", "10x"] {
+            let r = try s.sx(["live", "--duration=\(bad)", "--case", "C", "--officer", "A", "http://127.0.0.1:9/"])
+            #expect(r.status == 64 && r.err.contains("'\(bad)' is invalid for '--duration"), "\(bad): \(r.status) \(r.err)")
+        }
+        let tooLong = try s.sx(["live", "--lang", "zh", "--duration", "8d", "--case", "C", "--officer", "A", "http://127.0.0.1:9/"])
+        #expect(tooLong.status == 64, "\(tooLong.err)")
+    }
+
     /// Digests are checked against sha256sum and openssl's SM3; stored objects against the originals.
     @Test func addFilesAndBatch() throws {
         let s = Scratch("add")
