@@ -8,6 +8,11 @@ import Testing
     @Test func readerRefusesDuplicateKeysAndOutOfRangeIntegers() throws {
         #expect(throws: MiniJSON.Malformed.self) { try MiniJSON.parse(Array(#"{"a":1,"a":1}"#.utf8)) }
         #expect(throws: MiniJSON.Malformed.self) { try MiniJSON.parse(Array(#"{"x":{"b":"","c":0,"b":""}}"#.utf8)) }
+        // Out of order first, then a repeat of an earlier key: the in-order shortcut must not hide it.
+        for doc in [#"{"b":1,"a":2,"b":3}"#, #"{"c":1,"a":2,"b":3,"c":4}"#, #"{"a":1,"c":2,"b":3,"c":4}"#, #"{"ab":1,"a":2,"ab":3}"#] {
+            #expect(throws: MiniJSON.Malformed.self, "\(doc)") { try MiniJSON.parse(Array(doc.utf8)) }
+        }
+        #expect(try MiniJSON.parse(Array(#"{"b":1,"a":2,"c":3}"#.utf8))["c"]?.int == 3)
         #expect(throws: MiniJSON.Malformed.self) { try MiniJSON.parse(Array(#"{"n":9223372036854775808}"#.utf8)) }
         #expect(throws: MiniJSON.Malformed.self) { try MiniJSON.parse(Array(#"{"n":1.5}"#.utf8)) }
         // bundle.json alone is read with the first of duplicate keys counting (sxevidence-bundle(5)).

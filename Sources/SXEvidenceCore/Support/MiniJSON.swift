@@ -93,13 +93,19 @@ public indirect enum MiniJSON: Equatable, Sendable {
             case 0x7B:
                 i += 1
                 var members: [(String, MiniJSON)] = []
+                var increasing = true
                 skipSpace()
                 if i < b.count, b[i] == 0x7D { i += 1; return .object(members) }
                 while true {
                     skipSpace()
                     let k = try string()
-                    // A duplicate key would let two readers see two different documents.
-                    if refuseDuplicates { for m in members where m.0 == k { throw Malformed() } }
+                    // A duplicate key would let two readers see two different documents. Keys in
+                    // increasing order (every canonical document) cannot repeat: one comparison
+                    // with the previous key; otherwise every earlier key is compared.
+                    if refuseDuplicates, let last = members.last?.0 {
+                        if increasing && !last.utf8.lexicographicallyPrecedes(k.utf8) { increasing = false }
+                        if !increasing { for m in members where m.0 == k { throw Malformed() } }
+                    }
                     try expect(0x3A)
                     members.append((k, try value(depth: depth + 1)))
                     skipSpace()
