@@ -4,6 +4,9 @@ struct EntryStore {
     let db: SQLiteDatabase
 
     static let columns = "idx, evidence_id, kind, time, node, case_id, officer, method, note, prev_hash, leaf_hash, body"
+    // Built once: insert runs per entry, and the statement cache is keyed by the text.
+    static let insertEntrySQL = "INSERT INTO entries(\(columns)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+    static let insertArtifactSQL = "INSERT INTO artifacts(entry_idx, pos, name, size, sha256, sm3) VALUES (?,?,?,?,?,?)"
 
     func size() throws -> Int64 {
         let s = try db.statement("SELECT COALESCE(MAX(idx) + 1, 0) FROM entries")
@@ -15,11 +18,11 @@ struct EntryStore {
     /// Insert one entry and its artifacts, and extend `frontier` (its new full subtrees go to the
     /// tree table). Must run inside a write transaction; the caller has checked the entry.
     func insert(_ e: LedgerEntry, frontier: inout MerkleFrontier, hasher: MerkleHasher) throws {
-        let ins = try db.statement("INSERT INTO entries(\(Self.columns)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")
+        let ins = try db.statement(Self.insertEntrySQL)
         ins.bind(1, e.index).bind(2, e.evidenceID).bind(3, e.kind).bind(4, e.time).bind(5, e.node).bind(6, e.caseID)
             .bind(7, e.officer).bind(8, e.method).bind(9, e.note).bind(10, e.prevHash).bind(11, e.leafHash).bind(12, e.body)
         try ins.run()
-        let art = try db.statement("INSERT INTO artifacts(entry_idx, pos, name, size, sha256, sm3) VALUES (?,?,?,?,?,?)")
+        let art = try db.statement(Self.insertArtifactSQL)
         for (pos, a) in e.artifacts.enumerated() {
             art.reset()
             art.bind(1, e.index).bind(2, Int64(pos)).bind(3, a.name).bind(4, a.size).bind(5, a.sha256).bind(6, a.sm3)
