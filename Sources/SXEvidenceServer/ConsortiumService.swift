@@ -61,9 +61,11 @@ public final class ConsortiumService: Sendable {
         }
     }
 
-    static func header(_ req: Request, _ name: String) -> String? {
+    static func header(_ req: Request, _ name: String) -> String? { header(req.headers, name) }
+
+    static func header(_ headers: HTTPFields, _ name: String) -> String? {
         let lower = name.lowercased()
-        return req.headers.first { $0.name.canonicalName == lower }?.value
+        return headers.first { $0.name.canonicalName == lower }?.value
     }
 
     /// Check the request signature against the policy before reading the body; the member it came from.
@@ -73,7 +75,7 @@ public final class ConsortiumService: Sendable {
         let method = req.method.rawValue
         let host = req.head.authority ?? Self.header(req, "Host") ?? ""
         let headers = req.headers
-        let header: @Sendable (String) -> String? = { name in headers.first { $0.name.canonicalName == name.lowercased() }?.value }
+        let header: @Sendable (String) -> String? = { Self.header(headers, $0) }
         let selfNode = nodeID, path = noncesPath
         let r = try await withCheckedThrowingContinuation { (c: CheckedContinuation<Result<ConsortiumPolicy.Member, RequestAuth.Refusal>, Error>) in
             queue.async {

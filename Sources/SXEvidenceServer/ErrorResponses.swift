@@ -23,7 +23,7 @@ enum Responses {
             case .malformed: return .badRequest
             case .badSignature: return .forbidden
             case .conflict: return .conflict
-            case .unverifiable: return .unprocessableContent
+            case .unverifiable, .fork: return .unprocessableContent
             }
         }
         if e.cause(as: StaleOldSize.self) != nil || e.cause(as: ForkDetected.self) != nil { return .conflict }
@@ -47,7 +47,7 @@ enum Responses {
             ServerLog.line("ALERT fork by node \(f.proof.node) (\(f.proof.origin)); proof stored, see `consortium alerts`")
             return bytes(f.proof.json, type: "application/json", status: status)
         }
-        if case .unverifiable(let why)? = e.cause(as: WitnessRefusal.self), why.contains("fork") || why.contains("different root") {
+        if case .fork(let why)? = e.cause(as: WitnessRefusal.self) {
             ServerLog.line("ALERT fork seen in add-checkpoint: \(why); proof stored, see `consortium alerts`")
         }
         if status == .forbidden { ServerLog.line("refused: \(e.en)") }

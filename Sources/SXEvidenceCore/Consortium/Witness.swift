@@ -7,7 +7,7 @@ extension ConsortiumNode {
         case .notAWitness, .unknownOrigin: code = .notFound
         case .malformed: code = .dataError
         case .badSignature: code = .denied
-        case .conflict, .unverifiable: code = .verification
+        case .conflict, .unverifiable, .fork: code = .verification
         }
         return EvidenceError(code, zh: zh, en: en, cause: r)
     }
@@ -62,7 +62,7 @@ extension ConsortiumNode {
                 let proofDoc = ForkProof(node: m.nodeID, origin: m.origin, first: try Self.stripCosignatures(latest.note, witness: keys.name),
                                          second: noteText, path: [], detectedBy: home.config.nodeID)
                 try raiseFork(proofDoc, member: m)
-                throw unverifiable("大小相同而根不同（分叉）", "same size, different root")
+                throw Self.refuse(.fork("same size, different root"), zh: "大小相同而根不同（分叉）", en: "same size, different root")
             }
             return try Self.cosignatureLines(latest.note, witness: keys.name)
         }
@@ -83,7 +83,8 @@ extension ConsortiumNode {
             let proofDoc = ForkProof(node: m.nodeID, origin: m.origin, first: noteText, second: replicaCP.note, path: path,
                                      detectedBy: home.config.nodeID)
             try raiseFork(proofDoc, member: m)
-            throw unverifiable("检查点与已验证的副本不符（分叉）", "the checkpoint disagrees with the verified replica (fork)")
+            throw Self.refuse(.fork("disagrees with the verified replica"), zh: "检查点与已验证的副本不符（分叉）",
+                              en: "the checkpoint disagrees with the verified replica (fork)")
         }
         return try cosign(note: noteText, checkpoint: cp, member: m)
     }

@@ -11,6 +11,8 @@ public enum WitnessRefusal: Error, Sendable, Equatable {
     case badSignature
     /// The old size does not match the latest checkpoint this witness cosigned (409, body: that size).
     case conflict(held: Int64)
-    /// The proof does not verify, the entries were not pushed, or the checkpoint forks (422).
+    /// The proof does not verify, or the entries were not pushed (422).
     case unverifiable(String)
+    /// The checkpoint disagrees with what this witness holds: a fork, recorded as an alert with its proof (422).
+    case fork(String)
 }
