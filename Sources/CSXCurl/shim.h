@@ -23,6 +23,8 @@ static inline CURLcode sx_curl_setopt_off_t(CURL *c, CURLoption o, curl_off_t v)
 static inline CURLcode sx_curl_setopt_write(CURL *c, CURLoption o, curl_write_callback f) { return curl_easy_setopt(c, o, f); }
 // Variadic; CURLOPT_DEBUGFUNCTION's callback type.
 static inline CURLcode sx_curl_setopt_debug(CURL *c, curl_debug_callback f) { return curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, f); }
+// Variadic; CURLOPT_XFERINFOFUNCTION's callback type (a transfer the caller may cancel).
+static inline CURLcode sx_curl_setopt_xferinfo(CURL *c, curl_xferinfo_callback f) { return curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, f); }
 // curl_multi_setopt is variadic too.
 static inline CURLMcode sx_curl_multi_setopt_long(CURLM *m, CURLMoption o, long v) { return curl_multi_setopt(m, o, v); }
 // CURLMsg carries its result in a union; read it in C.

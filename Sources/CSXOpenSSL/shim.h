@@ -11,6 +11,7 @@
 #include <openssl/ts.h>
 #include <openssl/x509v3.h>
 #include <openssl/bn.h>
+#include <openssl/ssl.h>
 
 // BIO_get_mem_data is a macro over BIO_ctrl; Swift cannot import it.
 static inline long sx_bio_get_mem_data(BIO *bio, char **data) {
@@ -97,4 +98,23 @@ static inline int sx_ts_signer_subject(TS_RESP *resp, char *buf, int len) {
     sk_X509_free(s);
     return ok;
 }
+
+// The browser-facing TLS of the recording proxy. SSL_CTX_set_min_proto_version and
+// SSL_CTX_add1_chain_cert are macros over SSL_CTX_ctrl.
+static inline int sx_ssl_ctx_min_tls12(SSL_CTX *c) { return (int)SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION); }
+// Same macro family; the context takes its own reference to the certificate.
+static inline int sx_ssl_ctx_add1_chain_cert(SSL_CTX *c, X509 *x) { return (int)SSL_CTX_add1_chain_cert(c, x); }
+// ALPN: only http/1.1 is offered back (the proxy speaks HTTP/1.1 to the browser); a client that
+// offers no http/1.1 gets no ALPN answer and the handshake goes on.
+static int sx_alpn_http11_cb(SSL *s, const unsigned char **out, unsigned char *outlen,
+                             const unsigned char *in, unsigned int inlen, void *arg) {
+    (void)s; (void)arg;
+    static const unsigned char mine[] = { 8, 'h', 't', 't', 'p', '/', '1', '.', '1' };
+    unsigned char *selected = NULL;
+    if (SSL_select_next_proto(&selected, outlen, mine, sizeof mine, in, inlen) != OPENSSL_NPN_NEGOTIATED)
+        return SSL_TLSEXT_ERR_NOACK;
+    *out = selected;
+    return SSL_TLSEXT_ERR_OK;
+}
+static inline void sx_ssl_ctx_alpn_http11(SSL_CTX *c) { SSL_CTX_set_alpn_select_cb(c, sx_alpn_http11_cb, NULL); }
 #endif

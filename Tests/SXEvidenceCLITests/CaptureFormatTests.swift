@@ -22,7 +22,7 @@ import Testing
         let shop = try ShopServer()
         let s = Scratch("capfmt")
         try s.initNode()
-        let r = try s.sx(["capture", "--case", "SX-2026-007", "--officer", "A01", "--note", "格式 v2 \"引号\"\t", shop.url("/go")])
+        let r = try s.sx(["capture", "--no-browser", "--case", "SX-2026-007", "--officer", "A01", "--note", "格式 v2 \"引号\"\t", shop.url("/go")])
         try #require(r.status == 0, "\(r.err)")
         let id = String(r.out.prefix(13))
         let manifestPath = try s.artifact(id, "manifest.json"), warc = try s.artifact(id, "capture.warc.gz")

@@ -7,7 +7,7 @@ import Testing
     init() throws { shop = try ShopServer() }
 
     func capture(_ s: Scratch, _ args: [String]) throws -> Result {
-        try s.sx(["capture", "--case", "SX-2026-007", "--officer", "A01"] + args)
+        try s.sx(["capture", "--no-browser", "--case", "SX-2026-007", "--officer", "A01"] + args)
     }
 
     @Test func productPageWithRequisites() throws {
@@ -178,14 +178,18 @@ import Testing
         #expect(r.status == 0)
         #expect(r.lines.count == 12)
         #expect(Set(r.lines.compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["url"] as? String }).count == 12)
-        let rep = try capture(s, [shop.url("/shop/pearl.html"), "--every", "1s", "--count", "2", "--screenshot", "--browser", "/nonexistent"])
+        // Chromium missing: a clear warning, a libcurl-only capture, and the manifest says so.
+        let rep = try s.sx(["capture", "--case", "SX-2026-007", "--officer", "A01", shop.url("/shop/pearl.html"), "--every", "1s",
+                            "--count", "2", "--chromium", "/nonexistent"])
         #expect(rep.status == 0)
+        #expect(rep.err.contains("no Chromium found: libcurl-only capture"), "\(rep.err)")
         let ids = rep.lines.map { String($0.prefix(13)) }
         #expect(ids.count == 2)
         let m1 = try s.manifest(ids[0]), m2 = try s.manifest(ids[1])
         #expect(m1["series"] as? String != nil && m1["series"] as? String == m2["series"] as? String)
         #expect(m1["snapshot"] as? Int == 1 && m2["snapshot"] as? Int == 2)
-        #expect((m1["screenshot"] as? String ?? "").contains("no browser"))
+        #expect((m1["screenshot"] as? String ?? "").contains("no Chromium found"))
+        #expect(m1["browser"] == nil && (m1["method"] as? String ?? "").hasPrefix("sxevidence capture: "))
         #expect(try s.sx(["verify"]).status == 0)
     }
 
@@ -193,7 +197,7 @@ import Testing
         let s = Scratch("caprom")
         let r = try s.inTmpfs(size: "8m", """
         mount -o remount,ro '\(s.dir)/mnt' || exit 97
-        '\(binary)' capture --home "$H" --case C --officer A '\(shop.url("/shop/pearl.html"))'; echo "STATUS=$?"
+        '\(binary)' capture --no-browser --home "$H" --case C --officer A '\(shop.url("/shop/pearl.html"))'; echo "STATUS=$?"
         mount -o remount,rw '\(s.dir)/mnt' || exit 96
         echo "IDS=$('\(binary)' log --home "$H" --json)"
         """)

@@ -17,30 +17,18 @@ extension WebCapture {
         let tag = "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let warcPath = "\(store.tmpDir)/\(tag).warc.gz"
         var tmpFiles = [warcPath]
-        var tmpDirs: [String] = []
         defer {
             for f in tmpFiles { unlink(f) }
-            for d in tmpDirs { try? FileManager.default.removeItem(atPath: d) }
         }
         let end = UTCTime.now()
         let final = st.hops.last
         let allExchanges = st.tlsFailures + st.hops + st.requisites
 
-        // Screenshots first: they go into the same WARC.
-        var shots: [ScreenshotTaker.Shot] = []
-        var screenshotNote = "not requested"
-        if let taker = screenshots {
-            let dir = "\(store.tmpDir)/\(tag).shots"
-            mkdir(dir, 0o700)
-            let (s, log) = taker.take(url: final?.url ?? st.request.url, dir: dir, insecure: options.allowInvalidTLS)
-            shots = s
-            tmpFiles += s.map(\.path)
-            tmpDirs.append(dir)
-            screenshotNote = s.isEmpty ? "browser failed: " + log.joined(separator: "; ")
-                : "taken with \(taker.browser)" + (log.isEmpty ? "" : "; failed: " + log.joined(separator: "; "))
-        } else if screenshotsWanted {
-            screenshotNote = "no browser found; no screenshot was taken"
-        }
+        // What the browser made from the load: resource records of the same WARC.
+        let shots = st.browser?.artifacts ?? []
+        tmpFiles += shots.map(\.path)
+        let screenshotNote = st.browser?.note ?? (screenshotsWanted ? "no Chromium found: libcurl-only capture, no screenshot was taken"
+                                                   : "libcurl-only capture (--no-browser): no screenshot")
 
         let writer = try WARCWriter(path: warcPath)
         let infoBody = warcFields([
@@ -83,6 +71,7 @@ extension WebCapture {
             env["ca_bundle_sha256"] = .string(EnvironmentRecord.fileSHA256(ca) ?? "unavailable")
         }
         env["hosts"] = .array(hosts)
+        if let b = st.browser { env["browser"] = .object(b.environment) }
         env["clock_offset_ms_vs_server_date"] = EnvironmentRecord.clockOffsetMilliseconds(
             serverDate: final?.header("date"), localISO: final?.finished ?? end).map { .int($0) } ?? .null
         // Canonical JSON (sxevidence-capture/2): the bytes depend on the values alone.
@@ -95,9 +84,16 @@ extension WebCapture {
         let logObj: [String: CanonicalValue] = ["url": .string(st.request.url), "start": .string(st.start), "end": .string(end),
                                                 "outcome": .string(outcome.0), "error": .optional(outcome.1),
                                                 "exchanges": .array(exchangeLog), "screenshot": .string(screenshotNote)]
+            .merging(st.browser.map { ["browser": .object($0.log)] } ?? [:]) { a, _ in a }
         let logBytes = CanonicalValue.object(logObj).canonicalBytes
         try writer.write(type: "metadata", date: end, uri: "urn:sxevidence:capture-log", fields: mf, head: logBytes,
                          blockSHA256: Hashing.sha256(logBytes))
+        if let pem = st.browser?.shownCertificatesPEM {
+            // The interception CA and the leaf of every host: what the browser was shown.
+            let b = Array(pem.utf8)
+            try writer.write(type: "metadata", date: end, uri: "urn:sxevidence:interception-certificates",
+                             fields: [("Content-Type", "application/x-pem-file")], head: b, blockSHA256: Hashing.sha256(b))
+        }
         var shotArtifacts: [CanonicalValue] = []
         for s in shots {
             let (size, sha, sm3) = try ObjectStore.hashFile(s.path)
@@ -106,7 +102,7 @@ extension WebCapture {
             try writer.write(type: "resource", date: end, uri: "urn:sxevidence:\(s.name)", fields: f, head: [],
                              bodyPath: s.path, bodySize: size, blockSHA256: sha)
             shotArtifacts.append(.object(["name": .string(s.name), "size": .int(size), "sha256": .string(Hex.encode(sha)),
-                                          "sm3": .string(Hex.encode(sm3))]))
+                                          "sm3": .string(Hex.encode(sm3)), "content_type": .string(s.contentType)]))
         }
         try writer.sync()
         let records = writer.records
@@ -121,7 +117,7 @@ extension WebCapture {
             "case": .string(st.request.caseID),
             "officer": .string(st.request.officer),
             "node": .string(home.config.nodeID),
-            "method": .string(Self.method(options.allowInvalidTLS)),
+            "method": .string(st.browser?.method ?? Self.method(options.allowInvalidTLS)),
             "start": .string(st.start),
             "end": .string(end),
             "environment_sha256": .string(Hex.encode(Hashing.sha256(envBytes))),
@@ -148,13 +144,18 @@ extension WebCapture {
         if let n = st.request.note { m["note"] = .string(n) }
         if let s = st.request.series { m["series"] = .string(s) }
         if let k = st.request.snapshot { m["snapshot"] = .int(Int64(k)) }
+        if let b = st.browser {
+            m["browser"] = .object(b.manifest)
+            if let e = b.error { m["browser_error"] = .string(e) }
+        }
         let manifestPath = "\(store.tmpDir)/\(tag).manifest.json"
         tmpFiles.append(manifestPath)
         try POSIXFile.writeAtomically(manifestPath, CanonicalValue.object(m).canonicalBytes, mode: 0o600)
         let manifest = try store.adopt(path: manifestPath, name: "manifest.json")
         let draft = EntryDraft(kind: .web, caseID: st.request.caseID, officer: st.request.officer,
-                               method: Self.method(options.allowInvalidTLS), note: st.request.note, artifacts: [manifest, warc])
-        let tlsWarning = st.tlsFailures.first.map { "TLS certificate verification failed: \($0.error ?? "")" }
+                               method: st.browser?.method ?? Self.method(options.allowInvalidTLS), note: st.request.note,
+                               artifacts: [manifest, warc])
+        let tlsWarning = st.tlsFailures.first.map { "TLS certificate verification failed: \($0.error ?? "")" } ?? st.browser?.tlsWarning
         let url = st.request.url, requisites = st.requisites.count
         return (draft, { entry in
             CaptureResult(entry: entry, url: url, finalURL: final?.url ?? url, status: final?.status ?? 0, outcome: outcome.0,
@@ -168,6 +169,7 @@ extension WebCapture {
         if final.responseHead.isEmpty { return ("failed", final.error ?? "no response") }
         if final.truncated != nil { return ("truncated", final.error ?? "truncated: \(final.truncated!)") }
         if final.status >= 400 { return ("http-error", "HTTP \(final.status)") }
+        if let e = st.browser?.error { return ("incomplete", e) }
         return ("ok", nil)
     }
 
@@ -195,6 +197,7 @@ extension WebCapture {
         if !ex.certificates.isEmpty { d["certificate_chain_pem"] = .strings(ex.certificates) }
         if let e = ex.error { d["error"] = .string(e) }
         if let t = ex.truncated { d["truncated"] = .string(t) }
+        if let n = ex.proxyNote { d["proxy_note"] = .string(n) }
         return .object(d)
     }
 

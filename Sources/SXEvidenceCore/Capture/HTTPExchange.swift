@@ -25,6 +25,9 @@ public struct HTTPExchange: Sendable {
     public var error: String?                   // libcurl's message when the transfer failed
     public var truncated: String?               // WARC-Truncated reason: length, time, disconnect
     public var log: [String] = []               // libcurl's informational lines for this hop
+    /// Browser capture: what the recording proxy did on the browser's side that differs from
+    /// forwarding the response as received (an answer of its own, a connection it cut).
+    public var proxyNote: String?
     public var started: String = ""
     public var finished: String = ""
 

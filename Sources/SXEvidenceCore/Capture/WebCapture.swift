@@ -44,8 +44,7 @@ public final class WebCapture {
     public var options = FetchOptions()
     public var concurrency = 1
     public var requisites = false
-    public var screenshots: ScreenshotTaker?
-    /// --screenshot was given (the taker may still be nil when no browser was found).
+    /// --screenshot was given with no browser found: the manifest says no screenshot was taken.
     public var screenshotsWanted = false
 
     public init(home: NodeHome, keys: NodeKeys) {
@@ -66,6 +65,10 @@ public final class WebCapture {
         var tlsFailures: [HTTPExchange] = []
         var pending = 1
         var failure: String?
+        /// Browser capture: what the page gave (screenshots, DOM, MHTML, PDF, text), the browser
+        /// in the environment record, the browser's and the proxy's log, and the reason the
+        /// browser part did not finish, if it did not.
+        var browser: BrowserOutcome?
         init(_ r: CaptureRequest) { request = r }
     }
 
@@ -152,7 +155,7 @@ public final class WebCapture {
         code == 60 || code == 51
     }
 
-    private func cleanup(_ st: State) {
+    func cleanup(_ st: State) {
         for ex in st.hops + st.requisites + st.tlsFailures { if let p = ex.bodyPath { unlink(p) } }
         st.hops.removeAll()
         st.requisites.removeAll()

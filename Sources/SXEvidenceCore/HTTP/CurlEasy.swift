@@ -80,6 +80,15 @@ final class CurlEasy {
         }
         sx_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
         if r.record { sx_curl_setopt_long(handle, CURLOPT_CERTINFO, 1) }
+        if r.connectOnly { sx_curl_setopt_long(handle, CURLOPT_CONNECT_ONLY, 1) }
+        if r.cancel != nil {
+            sx_curl_setopt_long(handle, CURLOPT_NOPROGRESS, 0)
+            sx_curl_setopt_xferinfo(handle) { user, _, _, _, _ in
+                let e = Unmanaged<CurlEasy>.fromOpaque(user!).takeUnretainedValue()
+                return e.request.cancel?.isSet == true ? 1 : 0
+            }
+            sx_curl_setopt_pointer(handle, CURLOPT_XFERINFODATA, me)
+        }
         configureTLS(r.tls)
         if let range = r.range { sx_curl_setopt_string(handle, CURLOPT_RANGE, range) }
         if let ua = r.userAgent { sx_curl_setopt_string(handle, CURLOPT_USERAGENT, ua) }
@@ -128,6 +137,9 @@ final class CurlEasy {
             case .get: sx_curl_setopt_long(handle, CURLOPT_HTTPGET, 1)
             case .head: sx_curl_setopt_long(handle, CURLOPT_NOBODY, 1)
             case .post, .put: setBytes([], method: r.method)
+            case .delete, .options, .patch:
+                sx_curl_setopt_long(handle, CURLOPT_HTTPGET, 1)
+                sx_curl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, r.method.rawValue)
             }
         case .bytes(let bytes):
             setBytes(bytes, method: r.method)
@@ -230,7 +242,7 @@ final class CurlEasy {
             let detail = String(cString: errorBuffer)
             r.error = uploadFailed?.en ?? (detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail)
             switch code {
-            case CURLE_OPERATION_TIMEDOUT: r.failure = .timedOut
+            case CURLE_OPERATION_TIMEDOUT, CURLE_ABORTED_BY_CALLBACK: r.failure = .timedOut
             case CURLE_WRITE_ERROR: r.failure = .stoppedBySink
             case CURLE_PARTIAL_FILE, CURLE_RECV_ERROR: r.failure = r.head.isEmpty ? .other : .brokenOff
             // 51 is what libcurl before 7.62 called a failed peer verification.

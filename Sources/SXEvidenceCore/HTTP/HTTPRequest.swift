@@ -1,3 +1,5 @@
+import Foundation
+
 /// One request to send with `HTTPClient` or `CurlMulti`. Redirects are never followed: a caller
 /// that wants the next hop asks for it, so that every hop can be recorded.
 public struct HTTPRequest: Sendable {
@@ -33,6 +35,13 @@ public struct HTTPRequest: Sendable {
     /// Keep the record of the exchange: the request head as sent, libcurl's informational lines,
     /// the TLS version and cipher, the server's certificate chain.
     public var record = false
+    /// Only connect (TCP, and TLS for https) and return, sending no request: the recording proxy
+    /// checks the upstream before it completes the browser's handshake. The response has no head;
+    /// its TLS facts and certificate chain (with `record`) are those of the connection.
+    public var connectOnly = false
+    /// Set from another thread to end the transfer at the next progress tick (about once a
+    /// second, or on every chunk): it then ends as timed out (`HTTPResponse.Failure.timedOut`).
+    public var cancel: TransferCancel?
 
     public init(_ method: HTTPMethod, _ url: String, headers: [String] = [], body: Body = .none, tls: TLSOptions = TLSOptions()) {
         self.method = method
@@ -40,5 +49,25 @@ public struct HTTPRequest: Sendable {
         self.headers = headers
         self.body = body
         self.tls = tls
+    }
+}
+
+/// A flag another thread sets to end a transfer (the capture is over; the browser went away).
+public final class TransferCancel: @unchecked Sendable {
+    private let lock = NSLock()
+    private var set = false
+
+    public init() {}
+
+    public func callAsFunction() {
+        lock.lock()
+        set = true
+        lock.unlock()
+    }
+
+    public var isSet: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return set
     }
 }

@@ -53,9 +53,12 @@ public indirect enum MiniJSON: Equatable, Sendable {
         case firstWins
     }
 
-    public static func parse(_ bytes: [UInt8], duplicateKeys: DuplicateKeys = .refuse) throws -> MiniJSON {
+    /// `fractions`: numbers with a fraction or an exponent are read as their integer part (toward
+    /// zero) instead of being malformed. Only for messages from a local program we drive (the
+    /// DevTools protocol, which sends sizes and times as floats); never for signed or hashed documents.
+    public static func parse(_ bytes: [UInt8], duplicateKeys: DuplicateKeys = .refuse, fractions: Bool = false) throws -> MiniJSON {
         try bytes.withUnsafeBufferPointer { buf in
-            var p = Parser(b: buf, i: 0, refuseDuplicates: duplicateKeys == .refuse)
+            var p = Parser(b: buf, i: 0, refuseDuplicates: duplicateKeys == .refuse, fractions: fractions)
             let v = try p.value(depth: 0)
             p.skipSpace()
             guard p.i == buf.count else { throw Malformed() }
@@ -67,6 +70,7 @@ public indirect enum MiniJSON: Equatable, Sendable {
         let b: UnsafeBufferPointer<UInt8>
         var i: Int
         let refuseDuplicates: Bool
+        var fractions = false
 
         mutating func skipSpace() {
             while i < b.count, b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 { i += 1 }
@@ -148,8 +152,29 @@ public indirect enum MiniJSON: Equatable, Sendable {
                 i += 1
             }
             guard i > start, !(b[start] == 0x30 && i - start > 1) else { throw Malformed() }
-            if i < b.count, b[i] == 0x2E || b[i] == 0x65 || b[i] == 0x45 { throw Malformed() }   // no fractions or exponents
+            if i < b.count, b[i] == 0x2E || b[i] == 0x65 || b[i] == 0x45 {
+                guard fractions else { throw Malformed() }   // no fractions or exponents
+                return try fraction(from: neg ? start - 1 : start)
+            }
             return neg ? -v : v
+        }
+
+        /// The rest of a number with a fraction or exponent (JSON grammar), as its integer part.
+        mutating func fraction(from start: Int) throws -> Int64 {
+            func digits() throws {
+                let d = i
+                while i < b.count, b[i] >= 0x30, b[i] <= 0x39 { i += 1 }
+                guard i > d else { throw Malformed() }
+            }
+            if i < b.count, b[i] == 0x2E { i += 1; try digits() }
+            if i < b.count, b[i] == 0x65 || b[i] == 0x45 {
+                i += 1
+                if i < b.count, b[i] == 0x2B || b[i] == 0x2D { i += 1 }
+                try digits()
+            }
+            guard let d = Double(String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)),
+                  d.isFinite, abs(d) < 9.2e18 else { throw Malformed() }
+            return Int64(d.rounded(.towardZero))
         }
 
         mutating func hex4() throws -> UInt32 {

@@ -5,10 +5,14 @@ import SXEvidenceCore
 struct CaptureCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "capture",
-        abstract: "Capture web pages with libcurl into WARC 1.1, one ledger entry per URL. 网页取证。",
+        abstract: "Capture web pages into WARC 1.1, one ledger entry per URL. 网页取证。",
         discussion: """
-        Each evidence ID is printed only after its entry and a signed checkpoint are durable. A fetch that \
-        fails (DNS, refused connection, TLS, timeout) is recorded as evidence too, and the command then exits 75.
+        With Chromium installed, each page is loaded once in headless Chromium whose every request goes \
+        through sxevidence's recording proxy (libcurl, bytes kept exactly as received); the screenshots, \
+        rendered DOM, MHTML, PDF and visible text come from that one load. --no-browser fetches with \
+        libcurl alone. Each evidence ID is printed only after its entry and a signed checkpoint are \
+        durable. A fetch that fails (DNS, refused connection, TLS, timeout) is recorded as evidence too, \
+        and the command then exits 75.
         """)
 
     @OptionGroup var global: GlobalOptions
@@ -21,9 +25,7 @@ struct CaptureCommand: ParsableCommand {
     @Option(help: "Free-text note. 备注。") var note: String?
     @Flag(help: "Also fetch what the page needs (img, css, js, iframe, CSS url()), one level. 同时抓取页面资源。")
     var requisites = false
-    @Flag(help: "Viewport and full-page PNG and a PDF with headless Chromium, when installed. 截图。")
-    var screenshot = false
-    @Option(help: "Browser for --screenshot (default: chromium on PATH).") var browser: String?
+    @OptionGroup var browserArguments: BrowserArguments
     @Option(help: "Read URLs, one per line, from FILE (- for standard input). 从文件读取网址。") var from: String?
     @Option(help: "Transfers at once (curl multi interface). 并发数。") var concurrency: Int = 4
     @Option(help: "Repeat the capture every DURATION (e.g. 10m, 30s) ... 定时重复。") var every: Seconds?
@@ -77,12 +79,10 @@ struct CaptureCommand: ParsableCommand {
             capture.options.caBundle = caFile
             capture.concurrency = concurrency
             capture.requisites = requisites
-            capture.screenshotsWanted = screenshot
-            if screenshot {
-                capture.screenshots = ScreenshotTaker.find(browser)
-                if capture.screenshots == nil {
-                    c.warn("未找到 Chromium，继续取证但不截图（已记录）", "no Chromium found: capturing without screenshots (recorded)")
-                }
+            let (browser, missing) = try browserArguments.resolve(timeout: timeout)
+            capture.screenshotsWanted = missing
+            if missing && browserArguments.explicitlyWanted {
+                c.warn("未找到 Chromium，仅用 libcurl 取证、不截图（已记入清单）", "no Chromium found: libcurl-only capture, no screenshot (said in the manifest)")
             }
             var failed = 0
             var done = 0
@@ -94,13 +94,13 @@ struct CaptureCommand: ParsableCommand {
                 let reqs = list.map { CaptureRequest(url: $0, caseID: caseID, officer: officer, note: note,
                                                      series: series, snapshot: series == nil ? nil : round + 1) }
                 var stamped: [(String, [UInt8])] = []
-                try capture.run(reqs) { r in
+                let report = { (r: CaptureResult) in
                     done += 1
                     if timestamp, let m = try? POSIXFile.readAll(home.store.path(forSHA256: r.manifest.sha256)) {
                         stamped.append(("manifest:" + r.entry.evidenceID, m))
                     }
                     c.endProgress()
-                    if r.outcome == "failed" || r.outcome == "truncated" { failed += 1 }
+                    if r.outcome != "ok" && r.outcome != "http-error" { failed += 1 }
                     if c.json {
                         c.emit(CaptureJSON(id: r.entry.evidenceID, url: r.url, finalURL: r.finalURL, status: r.status, outcome: r.outcome,
                                            warcSHA256: r.warc.sha256, warcSM3: r.warc.sm3, manifestSHA256: r.manifest.sha256,
@@ -111,6 +111,11 @@ struct CaptureCommand: ParsableCommand {
                         if let w = r.tlsWarning { c.warn("⚠ \(r.url)：TLS 证书校验失败，已按 --allow-invalid-tls 取证并记录", "⚠ \(r.url): \(w); captured under --allow-invalid-tls and recorded") }
                     }
                     c.progress(c.t("已完成 \(done)/\(total)", "\(done)/\(total) captured"))
+                }
+                if let browser {
+                    try capture.runBrowser(reqs, browser: browser, committed: report)
+                } else {
+                    try capture.run(reqs, committed: report)
                 }
                 if timestamp {
                     let service = TimestampService(home: home)

@@ -37,7 +37,7 @@ public enum TSACertificates {
         return (c.pem, try key.privatePEM())
     }
 
-    private static func make(cn: String, org: String, key: EVPKey, issuer: X509Certificate?, issuerKey: EVPKey, days: Int,
+    static func make(cn: String, org: String, key: EVPKey, issuer: X509Certificate?, issuerKey: EVPKey, days: Int,
                              extensions: [(Int32, String)], notBeforeSeconds: Int = -300,
                              serialOf twin: X509Certificate? = nil) throws -> X509Certificate {
         guard let x = X509_new() else { throw OpenSSL.failure("X509_new") }
