@@ -20,12 +20,23 @@ struct BrowserArguments: ParsableArguments {
     @Option(help: "Netscape cookie file for a logged-in session (values are not recorded, only their hashes). 登录 cookie 文件。")
     var cookies: String?
     @Option(help: "A Chromium profile folder prepared by the officer (logged in). 已登录的浏览器配置目录。") var profile: String?
+    @Option(help: "Process capture: perform the steps in FILE (sxevidence-steps(5)) in one screen-recorded session. 过程取证步骤文件。")
+    var steps: String?
 
     /// Whether the browser was asked for in so many words (its absence is then worth a warning).
     var explicitlyWanted: Bool { browser == true || screenshot || chromium != nil }
 
     /// The options, or nil for a libcurl-only capture: --no-browser, or no Chromium found.
     func resolve(timeout: Double) throws -> (options: BrowserOptions?, missing: Bool) {
+        var list: [Step]?
+        if let steps {
+            let parsed = try Step.parse(try POSIXFile.readAll(steps))
+            guard case .goto = parsed[0].kind else {
+                throw usageError("步骤文件的第一步须为 goto（前往）", "the first step of a steps file must be goto")
+            }
+            guard browser != false else { throw usageError("--steps 需要浏览器，不能与 --no-browser 同用", "--steps needs the browser; it cannot go with --no-browser") }
+            list = parsed
+        }
         guard browser != false else { return (nil, false) }
         guard idle > 0, idle <= 60 else { throw usageError("--idle 须在 0 到 60 秒之间", "--idle must be more than 0 and at most 60 seconds") }
         guard (100...200_000).contains(fullPageCap) else {
@@ -36,7 +47,12 @@ struct BrowserArguments: ParsableArguments {
         }
         var jar: [BrowserCookie] = []
         if let cookies { jar = try BrowserCookie.parseNetscape(try POSIXFile.readAll(cookies)) }
-        guard let binary = Chromium.find(chromium) else { return (nil, true) }
+        guard let binary = Chromium.find(chromium) else {
+            if list != nil {
+                throw EvidenceError.unavailable(zh: "未找到 Chromium：过程取证需要浏览器", en: "no Chromium found: a process capture needs the browser")
+            }
+            return (nil, true)
+        }
         var o = BrowserOptions(binary: binary)
         o.timeoutSeconds = timeout
         o.quietSeconds = idle
@@ -45,6 +61,8 @@ struct BrowserArguments: ParsableArguments {
         o.maxFullPageHeight = fullPageCap
         o.cookies = jar
         o.profile = profile
+        o.steps = list
+        o.ffmpeg = Executables.find(["ffmpeg"])
         return (o, false)
     }
 }

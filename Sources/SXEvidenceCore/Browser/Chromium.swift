@@ -37,13 +37,7 @@ public final class Chromium: @unchecked Sendable {
     /// `explicit`, else chromium, chromium-browser, google-chrome on PATH.
     public static func find(_ explicit: String?) -> String? {
         if let explicit { return FileManager.default.isExecutableFile(atPath: explicit) ? explicit : nil }
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        for name in ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"] {
-            for dir in path.split(separator: ":") where FileManager.default.isExecutableFile(atPath: "\(dir)/\(name)") {
-                return "\(dir)/\(name)"
-            }
-        }
-        return nil
+        return Executables.find(["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"])
     }
 
     /// Every flag the capture's browser is started with (recorded in the environment record).

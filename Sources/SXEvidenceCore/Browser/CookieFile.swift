@@ -28,8 +28,9 @@ public struct BrowserCookie: Sendable, Equatable {
             throw EvidenceError.usage(zh: "cookie 文件不是 UTF-8 文本", en: "the cookie file is not UTF-8 text")
         }
         var out: [BrowserCookie] = []
-        for (k, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            var line = Substring(raw.hasSuffix("\r") ? raw.dropLast() : raw)
+        // By scalar: "\r\n" is one Character in Swift, which Character-wise splitting would not split.
+        for (k, raw) in text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).enumerated() {
+            var line = raw.hasSuffix("\r") ? raw.dropLast() : Substring(raw)
             var httpOnly = false
             if line.hasPrefix("#HttpOnly_") {
                 httpOnly = true

@@ -101,8 +101,8 @@ public final class PageSession: @unchecked Sendable {
     }
 
     /// PNG of the viewport.
-    public func viewportScreenshot() throws -> [UInt8] {
-        try Self.decode(try call("Page.captureScreenshot", ["format": .s("png")], timeout: 60)["data"], "screenshot")
+    public func viewportScreenshot(timeout: Double = 60) throws -> [UInt8] {
+        try Self.decode(try call("Page.captureScreenshot", ["format": .s("png")], timeout: timeout)["data"], "screenshot")
     }
 
     /// PNG of the whole page (DevTools captureBeyondViewport, sized from the layout metrics),

@@ -19,6 +19,10 @@ public struct BrowserOptions: Sendable {
     public var profile: String?
     public var width = 1280
     public var height = 800
+    /// `--steps FILE`: a process capture (sxevidence-steps(5)) instead of one load of one URL.
+    public var steps: [Step]?
+    /// ffmpeg for the screen recording of a process capture (none: no recording, said so).
+    public var ffmpeg: String?
 
     public init(binary: String) { self.binary = binary }
 }
@@ -43,6 +47,8 @@ struct BrowserOutcome {
     var shownCertificatesPEM: String?
     /// A tunnel whose upstream did not verify, taken under --allow-invalid-tls.
     var tlsWarning: String?
+    /// More metadata records for the WARC (the step log of a process capture): URI and block.
+    var records: [(uri: String, block: [UInt8])] = []
 }
 
 extension WebCapture {
@@ -71,7 +77,7 @@ extension WebCapture {
             + (allowInvalidTLS ? "; invalid TLS certificates allowed and recorded" : "")
     }
 
-    private func load(_ st: State, _ b: BrowserOptions) throws {
+    func load(_ st: State, _ b: BrowserOptions) throws {
         let tmp = home.store.tmpDir
         let tag = "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let work = "\(tmp)/\(tag).browser"
@@ -120,7 +126,9 @@ extension WebCapture {
             try page.setCookies(b.cookies)
             step("start", ["pid": .int(Int64(c.pid))])
             let deadline = Date().addingTimeInterval(b.timeoutSeconds)
-            if let e = try page.navigate(st.request.url, timeout: b.timeoutSeconds) {
+            if let steps = b.steps {
+                try performSteps(steps, page: page, proxy: proxy, options: b, tag: tag, work: work, into: &out, manifest: &manifest, step: step)
+            } else if let e = try page.navigate(st.request.url, timeout: b.timeoutSeconds) {
                 out.error = "the browser could not load the page: \(e)"
                 step("navigate", ["url": .string(st.request.url), "error": .string(e)])
             } else {
@@ -181,7 +189,7 @@ extension WebCapture {
 
     /// Everything taken from the loaded page, each on its own: one that fails is noted and the
     /// rest are still taken, unless the browser has gone.
-    private func takeArtifacts(_ page: PageSession, _ b: BrowserOptions, tag: String, into out: inout BrowserOutcome,
+    func takeArtifacts(_ page: PageSession, _ b: BrowserOptions, tag: String, into out: inout BrowserOutcome,
                                manifest: inout [String: CanonicalValue], step: (String, [String: CanonicalValue]) -> Void) throws {
         var failures: [String] = []
         func keep(_ name: String, _ type: String, _ make: () throws -> [UInt8]) throws {

@@ -88,6 +88,10 @@ extension WebCapture {
         let logBytes = CanonicalValue.object(logObj).canonicalBytes
         try writer.write(type: "metadata", date: end, uri: "urn:sxevidence:capture-log", fields: mf, head: logBytes,
                          blockSHA256: Hashing.sha256(logBytes))
+        for (uri, block) in st.browser?.records ?? [] {
+            try writer.write(type: "metadata", date: end, uri: uri, fields: [("Content-Type", "application/json")], head: block,
+                             blockSHA256: Hashing.sha256(block))
+        }
         if let pem = st.browser?.shownCertificatesPEM {
             // The interception CA and the leaf of every host: what the browser was shown.
             let b = Array(pem.utf8)

@@ -54,6 +54,13 @@ struct CaptureCommand: ParsableCommand {
                     if !t.isEmpty && !t.hasPrefix("#") { list.append(t) }
                 }
             }
+            let (browser, missing) = try browserArguments.resolve(timeout: timeout)
+            if let first = browser?.steps?.first, case .goto(let url) = first.kind {
+                guard list.isEmpty, every == nil else {
+                    throw usageError("--steps 不能与网址、--from 或 --every 同用", "--steps goes with no URL, --from or --every")
+                }
+                list = [url]
+            }
             guard !list.isEmpty else { throw usageError("请给出网址，或用 --from 提供列表", "give URLs, or a list with --from") }
             for u in list { try WebCapture.validate(u) }
             guard concurrency >= 1, concurrency <= 64 else { throw usageError("--concurrency 须在 1 到 64 之间", "--concurrency must be 1 to 64") }
@@ -79,7 +86,6 @@ struct CaptureCommand: ParsableCommand {
             capture.options.caBundle = caFile
             capture.concurrency = concurrency
             capture.requisites = requisites
-            let (browser, missing) = try browserArguments.resolve(timeout: timeout)
             capture.screenshotsWanted = missing
             if missing && browserArguments.explicitlyWanted {
                 c.warn("未找到 Chromium，仅用 libcurl 取证、不截图（已记入清单）", "no Chromium found: libcurl-only capture, no screenshot (said in the manifest)")

@@ -26,6 +26,8 @@ enum Tool: String, CaseIterable, Sendable, CustomStringConvertible {
     case rfc3161Client = "Python module rfc3161_client (.venv)"
     case cryptography = "Python module cryptography (.venv)"
     case tmpfs = "a tmpfs mount in a private mount namespace (root, unshare, mount)"
+    case tesseract = "tesseract with Simplified Chinese (tesseract-ocr-chi-sim)"
+    case ffprobe
 
     var description: String { rawValue }
 
@@ -52,6 +54,10 @@ enum Tool: String, CaseIterable, Sendable, CustomStringConvertible {
             case .venvPython, .warcio, .fastwarc, .wacz, .streamlink: out[t] = FileManager.default.isExecutableFile(atPath: repoRoot.path + "/" + t.rawValue)
             case .surt, .rfc3161Client, .cryptography: out[t] = present.contains(modules[t]!)
             case .tmpfs: out[t] = canMountTmpfs()
+            case .ffprobe: out[t] = onPath("ffprobe") != nil
+            case .tesseract:
+                out[t] = onPath("tesseract") != nil
+                    && ((try? runProcess(["tesseract", "--list-langs"])).map { String(decoding: $0.out, as: UTF8.self).contains("chi_sim") } ?? false)
             }
         }
         return out
