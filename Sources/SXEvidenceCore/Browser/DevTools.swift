@@ -53,6 +53,8 @@ public final class DevTools: @unchecked Sendable {
     private let cond = NSCondition()
     private var nextID = 0
     private var replies: [Int: MiniJSON] = [:]
+    /// Ids whose caller is still waiting; a reply that comes after its caller gave up is dropped.
+    private var waiting: Set<Int> = []
     private var closed = false
     private let writeLock = NSLock()
     private let handlerLock = NSLock()
@@ -106,6 +108,7 @@ public final class DevTools: @unchecked Sendable {
         guard let m = try? MiniJSON.parse(bytes, duplicateKeys: .firstWins, fractions: true) else { return }
         if let id = m["id"]?.int {
             cond.withLock {
+                guard waiting.contains(Int(id)) else { return }
                 replies[Int(id)] = m
                 cond.broadcast()
             }
@@ -116,9 +119,10 @@ public final class DevTools: @unchecked Sendable {
     }
 
     @discardableResult
-    private func write(_ method: String, _ params: [String: DevToolsParam], session: String?) -> Int? {
+    private func write(_ method: String, _ params: [String: DevToolsParam], session: String?, awaited: Bool = false) -> Int? {
         let id: Int = cond.withLock {
             nextID += 1
+            if awaited { waiting.insert(nextID) }
             return nextID
         }
         var fields: [String: DevToolsParam] = ["id": .i(id), "method": .s(method), "params": .o(params)]
@@ -127,6 +131,7 @@ public final class DevTools: @unchecked Sendable {
         DevToolsParam.o(fields).write(into: &out)
         out.append(0)
         let ok = writeLock.withLock { out.withUnsafeBytes { POSIXFile.writeAll(writeFD, $0) } }
+        if !ok && awaited { cond.withLock { _ = waiting.remove(id) } }
         return ok ? id : nil
     }
 
@@ -140,10 +145,13 @@ public final class DevTools: @unchecked Sendable {
     @discardableResult
     public func call(_ method: String, _ params: [String: DevToolsParam] = [:], session: String? = nil,
                      timeout: Double = 30) throws -> MiniJSON {
-        guard let id = write(method, params, session: session) else { throw Self.gone(method) }
+        guard let id = write(method, params, session: session, awaited: true) else { throw Self.gone(method) }
         let deadline = Date().addingTimeInterval(timeout)
         cond.lock()
-        defer { cond.unlock() }
+        defer {
+            waiting.remove(id)
+            cond.unlock()
+        }
         while replies[id] == nil {
             if closed { throw Self.gone(method) }
             if !cond.wait(until: deadline) {

@@ -27,7 +27,7 @@ extension WebCapture {
         // What the browser made from the load: resource records of the same WARC.
         let shots = st.browser?.artifacts ?? []
         tmpFiles += shots.map(\.path)
-        let screenshotNote = st.browser?.note ?? (screenshotsWanted ? "no Chromium found: libcurl-only capture, no screenshot was taken"
+        let screenshotNote = st.browser?.note ?? (browserMissing ? "no Chromium found: libcurl-only capture, no screenshot was taken"
                                                    : "libcurl-only capture (--no-browser): no screenshot")
 
         let writer = try WARCWriter(path: warcPath)

@@ -81,6 +81,8 @@ final class ProxyConnection {
     let fd: Int32
     private var stream: BrowserStream
     private var pending: [UInt8] = []
+    /// The one buffer reads from the browser go through.
+    private var buf = [UInt8](repeating: 0, count: 64 << 10)
     private var client: HTTPClient?
     /// Inside a CONNECT tunnel: the origin requests are relative to ("https://host:port").
     private var origin: String?
@@ -118,7 +120,6 @@ final class ProxyConnection {
     /// The next request head (through the empty line), or nil when the browser closed or idled out.
     private func readHead() -> [UInt8]? {
         var searched = 0
-        var buf = [UInt8](repeating: 0, count: 16 << 10)
         while true {
             if let end = Self.headEnd(pending, from: max(0, searched - 3)) {
                 let head = Array(pending[..<end])
@@ -147,7 +148,6 @@ final class ProxyConnection {
     }
 
     private func readBody(_ n: Int) -> [UInt8]? {
-        var buf = [UInt8](repeating: 0, count: 64 << 10)
         while pending.count < n {
             let got = buf.withUnsafeMutableBytes { stream.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<min($0.count, n - pending.count)])) }
             guard got > 0 else { return nil }
@@ -220,7 +220,6 @@ final class ProxyConnection {
             return false
         }
         var ex = HTTPExchange(response, body: capture)
-        if !verifyUpstream { ex.tlsVerified = false }
         proxy.upstreamTLS(for: &ex)
         var keep = false
         if ex.responseHead.isEmpty {

@@ -44,8 +44,8 @@ public final class WebCapture {
     public var options = FetchOptions()
     public var concurrency = 1
     public var requisites = false
-    /// --screenshot was given with no browser found: the manifest says no screenshot was taken.
-    public var screenshotsWanted = false
+    /// No Chromium was found for a browser capture: the manifest says the capture is libcurl-only.
+    public var browserMissing = false
 
     public init(home: NodeHome, keys: NodeKeys) {
         self.home = home

@@ -132,10 +132,7 @@ public final class LiveCapture {
     var frames: [CanonicalValue] = []
     public var ffmpeg: String? = LiveCapture.findFFmpeg()
 
-    static func findFFmpeg() -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        return path.split(separator: ":").map { "\($0)/ffmpeg" }.first { FileManager.default.isExecutableFile(atPath: $0) }
-    }
+    static func findFFmpeg() -> String? { Executables.find(["ffmpeg"]) }
 
     public func run(_ req: LiveRequest, committed: @escaping (LiveSnapshot) throws -> Void) throws {
         try WebCapture.validate(req.url)

@@ -86,7 +86,7 @@ struct CaptureCommand: ParsableCommand {
             capture.options.caBundle = caFile
             capture.concurrency = concurrency
             capture.requisites = requisites
-            capture.screenshotsWanted = missing
+            capture.browserMissing = missing
             if missing && browserArguments.explicitlyWanted {
                 c.warn("未找到 Chromium，仅用 libcurl 取证、不截图（已记入清单）", "no Chromium found: libcurl-only capture, no screenshot (said in the manifest)")
             }

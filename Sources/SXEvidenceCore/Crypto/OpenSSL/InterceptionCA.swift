@@ -38,16 +38,7 @@ public final class InterceptionCA: @unchecked Sendable {
         caCertificatePEM = ca.pem
         caCertificateDER = ca.der
         caFingerprintSHA256 = Hex.encode(Hashing.sha256(caCertificateDER))
-        let spki: [UInt8] = leafKey.withHandle { k in
-            let n = i2d_PUBKEY(k, nil)
-            guard n > 0 else { return [] }
-            var out = [UInt8](repeating: 0, count: Int(n))
-            out.withUnsafeMutableBufferPointer { b in
-                var p: UnsafeMutablePointer<UInt8>? = b.baseAddress
-                _ = i2d_PUBKEY(k, &p)
-            }
-            return out
-        }
+        let spki = leafKey.withHandle { k in OpenSSL.der { i2d_PUBKEY(k, $0) } }
         guard !spki.isEmpty else { throw OpenSSL.failure("i2d_PUBKEY") }
         leafSPKISHA256Base64 = Base64.encode(Hashing.sha256(spki))
     }

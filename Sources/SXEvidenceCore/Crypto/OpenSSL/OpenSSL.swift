@@ -32,5 +32,17 @@ enum OpenSSL {
                                            cause: Failure(operation: what, queue: detail))
     }
 
+    /// The DER bytes of an OpenSSL i2d_* call: `encode(nil)` gives the length, `encode(&p)` writes.
+    static func der(_ encode: (UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?) -> Int32) -> [UInt8] {
+        let n = encode(nil)
+        guard n > 0 else { return [] }
+        var out = [UInt8](repeating: 0, count: Int(n))
+        out.withUnsafeMutableBufferPointer { b in
+            var p: UnsafeMutablePointer<UInt8>? = b.baseAddress
+            _ = encode(&p)
+        }
+        return out
+    }
+
     static var version: String { String(cString: OpenSSL_version(OPENSSL_VERSION)) }
 }

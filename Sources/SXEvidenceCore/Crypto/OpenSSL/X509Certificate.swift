@@ -42,16 +42,7 @@ public final class X509Certificate: @unchecked Sendable {
     }
 
     /// The certificate's DER encoding.
-    public var der: [UInt8] {
-        let n = i2d_X509(x509, nil)
-        guard n > 0 else { return [] }
-        var out = [UInt8](repeating: 0, count: Int(n))
-        out.withUnsafeMutableBufferPointer { b in
-            var p: UnsafeMutablePointer<UInt8>? = b.baseAddress
-            _ = i2d_X509(x509, &p)
-        }
-        return out
-    }
+    public var der: [UInt8] { OpenSSL.der { i2d_X509(x509, $0) } }
 
     public var subject: String { Self.oneline(X509_get_subject_name(x509)) }
     public var issuer: String { Self.oneline(X509_get_issuer_name(x509)) }
